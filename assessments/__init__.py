@@ -1,0 +1,1 @@
+"""How learning is checked: question banks, quizzes, attempts and grading."""

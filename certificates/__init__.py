@@ -1,0 +1,1 @@
+"""What is awarded: certificate templates, issuing, PDF rendering and public verification."""

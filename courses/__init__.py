@@ -1,0 +1,1 @@
+"""What is learned and how it counts: course pages, enrollment, progress, the credit-hour ledger."""

@@ -1,0 +1,43 @@
+"""URL configuration: accounts, tracking pages, the CMS, and Wagtail's page tree last."""
+
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from wagtail import urls as wagtail_urls
+from wagtail.admin import urls as wagtailadmin_urls
+from wagtail.documents import urls as wagtaildocs_urls
+
+from . import views
+
+accounts = [
+    path("login/", views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password/", views.PasswordChangeView.as_view(), name="password_change"),
+]
+
+manage = [
+    path("", views.manage_index, name="manage_index"),
+    path("org/<int:pk>/", views.organization_detail, name="organization_detail"),
+    path("org/<int:pk>/roster/", views.roster_upload, name="roster_upload"),
+    path("org/<int:pk>/roster/template.xlsx", views.roster_template, name="roster_template"),
+    path("cadre/<int:pk>/", views.cadre_detail, name="cadre_detail"),
+    path("roster/<int:pk>/", views.roster_import_detail, name="roster_import_detail"),
+    path("roster/<int:pk>/progress/", views.roster_import_progress, name="roster_import_progress"),
+]
+
+urlpatterns = [
+    path("accounts/", include(accounts)),
+    path("manage/", include(manage)),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("cms/", include(wagtailadmin_urls)),
+    path("django-admin/", admin.site.urls),
+    path("documents/", include(wagtaildocs_urls)),
+]
+
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+urlpatterns.append(path("", include(wagtail_urls)))

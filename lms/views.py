@@ -1,0 +1,166 @@
+"""Pages for logging in and for secretaries managing their organizations and rosters."""
+
+from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordChangeForm, SetPasswordForm
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from . import permissions, selectors, services
+from .forms import LoginForm, RosterUploadForm
+from .models import RosterImport
+from .roster import build_template, format_error
+
+CADRES_PER_PAGE = 30
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class LoginView(auth_views.LoginView):
+    form_class = LoginForm
+    redirect_authenticated_user = True
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Choose a new password; an imported account on its first login skips the old one."""
+
+    success_url = "/"
+
+    def get_form_class(self):
+        return SetPasswordForm if self.request.user.must_change_password else PasswordChangeForm
+
+    def form_valid(self, form):
+        services.user_password_set(
+            user=self.request.user, password=form.cleaned_data["new_password1"]
+        )
+        update_session_auth_hash(self.request, self.request.user)
+        messages.success(self.request, _("Your password has been changed."))
+        return redirect(self.get_success_url())
+
+
+def manager_required(view):
+    """Only secretaries, organization administrators and platform admins; others get 404."""
+
+    @login_required
+    def wrapped(request, *args, **kwargs):
+        if not permissions.is_manager(request.user):
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    wrapped.__name__ = view.__name__
+    wrapped.__doc__ = view.__doc__
+    return wrapped
+
+
+@manager_required
+def manage_index(request):
+    """The organizations a secretary manages; with a single one, go straight to it."""
+    roots = selectors.managed_root_summaries(request.user)
+    if len(roots) == 1:
+        return redirect("organization_detail", pk=roots[0].pk)
+    return render(request, "lms/manage_index.html", {"roots": roots})
+
+
+@manager_required
+def organization_detail(request, pk):
+    organization = permissions.organization_or_404(request.user, pk)
+    query = request.GET.get("q", "").strip()
+    cadres = selectors.organization_cadres(organization, query=query)
+    page = Paginator(cadres, CADRES_PER_PAGE).get_page(request.GET.get("page"))
+    ancestors = [
+        a
+        for a in organization.get_ancestors()
+        if permissions.can_manage_organization(request.user, a)
+    ]
+    return render(
+        request,
+        "lms/organization_detail.html",
+        {
+            "organization": organization,
+            "ancestors": ancestors,
+            "children": selectors.organization_children(organization),
+            "page": page,
+            "query": query,
+        },
+    )
+
+
+@manager_required
+def cadre_detail(request, pk):
+    cadre = permissions.cadre_or_404(request.user, pk)
+    membership = selectors.cadre_home_membership(cadre)
+    return render(request, "lms/cadre_detail.html", {"cadre": cadre, "membership": membership})
+
+
+@manager_required
+@require_http_methods(["GET", "POST"])
+def roster_upload(request, pk):
+    organization = permissions.organization_or_404(request.user, pk)
+    form = RosterUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        roster_import = services.roster_import_create(
+            organization=organization,
+            uploaded_by=request.user,
+            file=form.cleaned_data["file"],
+            language=get_language(),
+        )
+        return redirect("roster_import_detail", pk=roster_import.pk)
+    return render(
+        request,
+        "lms/roster_upload.html",
+        {
+            "organization": organization,
+            "form": form,
+            "imports": selectors.roster_imports_for(organization),
+        },
+    )
+
+
+@manager_required
+def roster_template(request, pk):
+    organization = permissions.organization_or_404(request.user, pk)
+    workbook = build_template(organization.get_tree(organization))
+    response = HttpResponse(content_type=XLSX)
+    filename = f"roster-template-{organization.code}.xlsx"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    workbook.save(response)
+    return response
+
+
+def _roster_import_or_404(user, pk) -> RosterImport:
+    roster_import = get_object_or_404(RosterImport.objects.select_related("organization"), pk=pk)
+    if not permissions.can_manage_organization(user, roster_import.organization):
+        raise Http404
+    return roster_import
+
+
+@manager_required
+def roster_import_detail(request, pk):
+    roster_import = _roster_import_or_404(request.user, pk)
+    errors = [format_error(e) if e["row"] else e["message"] for e in roster_import.errors]
+    return render(
+        request,
+        "lms/roster_import_detail.html",
+        {"roster_import": roster_import, "errors": errors},
+    )
+
+
+@manager_required
+def roster_import_progress(request, pk):
+    roster_import = _roster_import_or_404(request.user, pk)
+    return JsonResponse(
+        {
+            "status": roster_import.status,
+            "status_label": roster_import.get_status_display(),
+            "total": roster_import.total_rows,
+            "processed": roster_import.processed_rows,
+            "finished": roster_import.is_finished,
+            "url": reverse("roster_import_detail", args=[roster_import.pk]),
+        }
+    )
