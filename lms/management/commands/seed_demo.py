@@ -150,7 +150,7 @@ class Command(BaseCommand):
         )
 
     def community(self, community, index):
-        """A community: its secretary (also a cadre), two branches with grid groups, seven cadres."""
+        """A community: a secretary (also a cadre), two branches with grid groups, seven cadres."""
         code = community.code
         secretary = self.person(f"{code}_shuji", self.full_name(), SECRETARY_KIND)
         services.membership_grant(user=secretary, organization=community, role="secretary")
