@@ -16,16 +16,14 @@ def home_memberships() -> QuerySet[Membership]:
 
 
 def home_context_for(user) -> dict:
+    """What the home page shows a logged-in person: home organization, profile, managed roots."""
     if not user.is_authenticated:
         return {}
-    membership = (
-        Membership.objects.filter(user=user, role=Membership.Role.CADRE)
-        .select_related("organization")
-        .first()
-    )
-    profile = getattr(user, "cadre_profile", None) if membership else None
-    context = {"home_organization": membership.organization if membership else None}
-    context["profile"] = profile
+    membership = cadre_home_membership(user)
+    context = {
+        "home_organization": membership.organization if membership else None,
+        "profile": getattr(membership.user, "cadre_profile", None) if membership else None,
+    }
     if permissions.is_manager(user):
         context["managed_roots"] = managed_root_summaries(user)
     return context

@@ -13,3 +13,6 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 WAGTAILADMIN_BASE_URL = "http://testserver"
+# Tasks run in-process during tests, even with a broker configured; the worker test
+# (tests/test_celery_worker.py) switches this off and sends through the real broker.
+CELERY_TASK_ALWAYS_EAGER = True
