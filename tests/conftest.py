@@ -3,6 +3,7 @@
 from types import SimpleNamespace
 
 import pytest
+from django.db import DEFAULT_DB_ALIAS, connections
 
 from lms.services import organization_create
 
@@ -67,3 +68,18 @@ def login(client):
         return client
 
     return do_login
+
+
+@pytest.fixture(scope="session")
+def serialized_rollback_in_every_context(django_db_setup):
+    """Lets `serialized_rollback` work after Playwright has started its event loop.
+
+    pytest-django stores the migrated rows (home page, groups) on the connection object it
+    created; once an event loop runs in the test thread, Django hands out fresh connection
+    objects without that copy, and transactional tests would leave the database empty.
+    Storing the copy on the connection class makes every connection object carry it.
+    """
+    wrapper = connections[DEFAULT_DB_ALIAS]
+    contents = getattr(wrapper, "_test_serialized_contents", None)
+    if contents is not None:
+        type(wrapper)._test_serialized_contents = contents

@@ -18,7 +18,10 @@ from lms.models import RosterImport, User
 from .lms.test_roster import HEADERS, row
 
 ROOT = Path(__file__).resolve().parents[1]
-pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.worker,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 
 def broker_or_skip() -> str:

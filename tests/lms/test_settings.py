@@ -18,7 +18,7 @@ def manage(*args, **env):
     environment = {
         key: value
         for key, value in os.environ.items()
-        if key not in {"SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "CELERY_BROKER_URL"}
+        if key in {"PATH", "HOME", "LANG", "VIRTUAL_ENV"}
     }
     environment.update(DJANGO_SETTINGS_MODULE="lms.settings.production")
     environment.update(PRODUCTION_ENV)
