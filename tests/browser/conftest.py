@@ -42,8 +42,8 @@ def browser_type_launch_args(browser_type_launch_args, serialized_rollback_in_ev
 
 @pytest.fixture
 def phone(browser):
-    """A phone-sized page (390 × 844) in Chinese."""
-    context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
+    """A small phone (360 × 780), the narrowest screen the pages are laid out for."""
+    context = browser.new_context(viewport={"width": 360, "height": 780}, locale="zh-CN")
     page = context.new_page()
     yield page
     context.close()

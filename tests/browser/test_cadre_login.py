@@ -11,7 +11,7 @@ pytestmark = [
 
 
 def test_cadre_logs_in_on_a_phone(live_server, phone, people, tree):
-    """Log in with the mobile number; the home page greets in Chinese and fits 390 px."""
+    """Log in with the mobile number; the home page greets in Chinese and fits 360 px."""
     phone.goto(live_server.url + "/")
     phone.get_by_role("link", name="登录开始学习").click()
     phone.get_by_label("手机号或用户名").fill(people.cadre.mobile)
@@ -22,7 +22,7 @@ def test_cadre_logs_in_on_a_phone(live_server, phone, people, tree):
     assert phone.get_by_role("heading", level=1).inner_text() == "张秀英，您好"
     assert tree.branch.name in phone.content()
     width = phone.evaluate("document.documentElement.scrollWidth")
-    assert width <= 390, f"page scrolls sideways on a phone ({width}px)"
+    assert width <= 360, f"page scrolls sideways on a phone ({width}px)"
 
 
 def test_wrong_password_shows_chinese_error(live_server, phone, people):

@@ -56,6 +56,14 @@ class TestHomePage:
         assert '<html lang="en"' in text
         assert "My learning" in text and "Log out" in text
 
+    def test_browser_language_does_not_override_chinese(self, client):
+        """A phone set to English still gets Chinese until English is chosen on the site."""
+        response = client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+        assert '<html lang="zh-hans"' in response.content.decode()
+        client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+        response = client.get("/", HTTP_ACCEPT_LANGUAGE="zh-CN")
+        assert '<html lang="en"' in response.content.decode()
+
     def test_large_text_choice_is_rendered_by_the_server(self, client):
         """The large-text cookie is honoured on the first paint."""
         client.cookies["text_size"] = "large"
