@@ -42,7 +42,6 @@ def _with_subtree_counts(organization: Organization) -> Organization:
     organization.cadre_count = Membership.objects.filter(
         role=Membership.Role.CADRE, organization__path__startswith=organization.path
     ).count()
-    organization.descendant_total = organization.get_descendant_count()
     return organization
 
 

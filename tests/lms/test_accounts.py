@@ -150,3 +150,27 @@ class TestPasswordChange:
         )
         assert response.status_code == 302
         assert client.get("/").status_code == 200  # session survives the change
+
+
+class TestPasswordHashing:
+    def test_login_upgrades_heavier_argon2_hashes_to_the_project_parameters(
+        self, client, people, settings
+    ):
+        """A hash made with Django's default Argon2 still logs in and is re-made with ours."""
+        from django.contrib.auth.hashers import Argon2PasswordHasher
+
+        from lms.hashers import Argon2PasswordHasher as ProjectArgon2
+
+        settings.PASSWORD_HASHERS = ["lms.hashers.Argon2PasswordHasher"]
+        django_default = Argon2PasswordHasher()
+        User.objects.filter(pk=people.cadre.pk).update(
+            password=django_default.encode(PASSWORD, django_default.salt())
+        )
+        assert post_login(client, people.cadre.mobile, PASSWORD).status_code == 302
+        people.cadre.refresh_from_db()
+        stored = ProjectArgon2().decode(people.cadre.password)
+        assert (stored["memory_cost"], stored["time_cost"], stored["parallelism"]) == (
+            19 * 1024,
+            2,
+            1,
+        )
