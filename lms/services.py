@@ -1,10 +1,11 @@
 """Writes that matter for people and organizations: accounts, memberships, roster imports."""
 
+import logging
 from collections import defaultdict
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import override
+from django.utils.translation import gettext, override
 
 from . import permissions
 from .models import CadreProfile, Membership, Organization, RosterImport, User
@@ -22,6 +23,7 @@ PROFILE_FIELDS = (
     "work_unit",
 )
 PROGRESS_EVERY = 200
+logger = logging.getLogger(__name__)
 
 
 @transaction.atomic
@@ -78,22 +80,32 @@ def roster_import_run(*, roster_import_id: int, language: str = "zh-hans") -> Ro
         roster_import.status = RosterImport.Status.RUNNING
         roster_import.save(update_fields=["status"])
         try:
-            with roster_import.file.open("rb") as fileobj:
-                rows = read_rows(fileobj)
+            return _roster_import_rows(roster_import)
         except RosterFileError as error:
-            return _roster_import_finish(
-                roster_import, errors=[{"row": 0, "column": "", "message": str(error)}]
-            )
+            message = str(error)
+        except Exception:
+            logger.exception("roster import %s failed", roster_import.pk)
+            message = gettext("The import failed on our side; nothing was imported. Try again.")
+        return _roster_import_finish(
+            roster_import, errors=[{"row": 0, "column": "", "message": message}]
+        )
 
-        roster_import.total_rows = len(rows)
-        roster_import.save(update_fields=["total_rows"])
-        cleaned_rows, errors = _roster_validate(roster_import, rows)
-        if errors:
-            return _roster_import_finish(roster_import, errors=errors)
-        created, updated = _roster_write(cleaned_rows)
-        roster_import.created_count = created
-        roster_import.updated_count = updated
-        return _roster_import_finish(roster_import, errors=[])
+
+def _roster_import_rows(roster_import: RosterImport) -> RosterImport:
+    try:
+        with roster_import.file.open("rb") as fileobj:
+            rows = read_rows(fileobj)
+    except FileNotFoundError as error:
+        raise RosterFileError(
+            gettext("The uploaded file can no longer be read; upload it again.")
+        ) from error
+    roster_import.total_rows = len(rows)
+    roster_import.save(update_fields=["total_rows"])
+    cleaned_rows, errors = _roster_validate(roster_import, rows)
+    if errors:
+        return _roster_import_finish(roster_import, errors=errors)
+    roster_import.created_count, roster_import.updated_count = _roster_write(cleaned_rows)
+    return _roster_import_finish(roster_import, errors=[])
 
 
 def _roster_validate(roster_import: RosterImport, rows) -> tuple[list[dict], list[dict]]:

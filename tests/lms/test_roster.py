@@ -213,6 +213,22 @@ class TestBadRosters:
         assert "文件超过 1.0\xa0KB，请将花名册拆分为多个文件" in page.content.decode()
         assert not RosterImport.objects.exists()
 
+    def test_unreadable_stored_file_fails_cleanly(self, east, tree, people):
+        """If the stored upload has vanished, the import fails with a message, not a hang."""
+        from lms import services
+
+        roster_import = RosterImport.objects.create(
+            organization=tree.east,
+            uploaded_by=people.east_secretary,
+            file="rosters/missing.xlsx",
+            original_name="missing.xlsx",
+        )
+        services.roster_import_run(roster_import_id=roster_import.pk)
+        roster_import.refresh_from_db()
+        assert roster_import.status == RosterImport.Status.FAILED
+        page = east.get(f"/manage/roster/{roster_import.pk}/")
+        assert "上传的文件已无法读取，请重新上传" in page.content.decode()
+
 
 class TestScope:
     def test_secretary_cannot_import_outside_their_subtree(self, east, tree):
