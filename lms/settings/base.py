@@ -21,6 +21,7 @@ INSTALLED_APPS = [
     "courses",
     "assessments",
     "certificates",
+    "wagtailmedia",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
