@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1:8000
 # Debian packages: HarfBuzz subsetter + CJK fonts for fast Chinese PDFs, gettext for translations.
-RUN_PACKAGES := libharfbuzz-subset0 fonts-noto-cjk gettext
+RUN_PACKAGES := libharfbuzz-subset0 fonts-noto-cjk gettext ffmpeg
 # Tests also drive Debian's Chromium and read PDFs with poppler.
 TEST_PACKAGES := $(RUN_PACKAGES) chromium poppler-utils
 

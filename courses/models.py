@@ -4,10 +4,10 @@ lesson progress, yearly requirements and the append-only credit-hour ledger."""
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
-from django.utils.html import strip_tags
 from django.utils.translation import gettext_lazy as _
 from modelcluster.fields import ParentalManyToManyField
 from wagtail import blocks
@@ -16,6 +16,7 @@ from wagtail.documents.blocks import DocumentChooserBlock
 from wagtail.fields import RichTextField, StreamField
 from wagtail.images.blocks import ImageChooserBlock
 from wagtail.models import Page
+from wagtail.rich_text import get_text_for_indexing
 from wagtail.search import index
 from wagtail.snippets.models import register_snippet
 from wagtailmedia.blocks import VideoChooserBlock
@@ -106,6 +107,9 @@ class CreditRules(BaseGenericSetting):
     min_reading_seconds = models.PositiveSmallIntegerField(
         _("minimum reading time of a text lesson (s)"), default=60
     )
+    reading_chars_per_minute = models.PositiveSmallIntegerField(
+        _("reading speed (Chinese characters per minute)"), default=300
+    )
     reading_share = models.DecimalField(
         _("share of a text lesson's estimated time that must be spent reading"),
         max_digits=3,
@@ -115,6 +119,16 @@ class CreditRules(BaseGenericSetting):
 
     class Meta:
         verbose_name = _("credit-hour rules")
+
+    def reading_seconds(self, text: str, minutes: int) -> float:
+        """Visible time a text lesson needs: a share of its reading time, never below the floor.
+
+        The reading time is the shorter of the lesson's stated length and the time its text
+        takes to read, so a long stated length cannot hold a reader on a short page.
+        """
+        text_seconds = len(text) / self.reading_chars_per_minute * 60
+        reading = min(minutes * 60, text_seconds)
+        return max(float(self.min_reading_seconds), float(self.reading_share) * reading)
 
     def hours_for_minutes(self, minutes: int) -> Decimal:
         if minutes >= self.long_minutes:
@@ -130,6 +144,7 @@ class CourseIndexPage(Page):
     intro = RichTextField(_("introduction"), blank=True)
 
     content_panels = [*Page.content_panels, "intro"]
+    parent_page_types = ["lms.HomePage"]
     subpage_types = ["courses.CoursePage"]
     max_count = 1
 
@@ -236,7 +251,7 @@ class LessonPage(Page):
 
     def save(self, *args, **kwargs):
         self.plain_text = " ".join(
-            strip_tags(str(block.value.source if hasattr(block.value, "source") else ""))
+            get_text_for_indexing(block.value.source)
             for block in self.body
             if block.block_type == "text"
         )
@@ -245,6 +260,11 @@ class LessonPage(Page):
     @property
     def video(self):
         return next((block.value for block in self.body if block.block_type == "video"), None)
+
+    def serve(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        return super().serve(request, *args, **kwargs)
 
     def get_context(self, request, *args, **kwargs):
         from .selectors import lesson_context

@@ -6,6 +6,7 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from treebeard.mp_tree import MP_Node
 from wagtail.fields import RichTextField
@@ -251,5 +252,5 @@ class HomePage(Page):
         from .selectors import home_context_for
 
         context = super().get_context(request, *args, **kwargs)
-        context.update(home_context_for(request.user))
+        context.update(home_context_for(request.user, year=timezone.localdate().year))
         return context

@@ -2,6 +2,10 @@
 
 from django.db.models import Count, Q, QuerySet
 
+from courses import selectors as course_selectors
+from courses import services as course_services
+from courses.models import CourseIndexPage
+
 from . import permissions
 from .models import Membership, Organization, RosterImport, User
 
@@ -15,8 +19,11 @@ def home_memberships() -> QuerySet[Membership]:
     )
 
 
-def home_context_for(user) -> dict:
-    """What the home page shows a logged-in person: home organization, profile, managed roots."""
+def home_context_for(user, *, year: int) -> dict:
+    """What the home page shows a logged-in person: 我的学习 for cadres, managed organizations.
+
+    Required courses of the year are assigned here first, so a cadre finds them on arrival.
+    """
     if not user.is_authenticated:
         return {}
     membership = cadre_home_membership(user)
@@ -24,6 +31,11 @@ def home_context_for(user) -> dict:
         "home_organization": membership.organization if membership else None,
         "profile": getattr(membership.user, "cadre_profile", None) if membership else None,
     }
+    if membership:
+        requirement = course_selectors.requirement_for(user, year, membership=membership)
+        course_services.required_enrollments_sync(cadre=user, year=year, requirement=requirement)
+        context["learning"] = course_selectors.my_learning(user, year, requirement)
+    context["catalogue"] = CourseIndexPage.objects.live().first()
     if permissions.is_manager(user):
         context["managed_roots"] = managed_root_summaries(user)
     return context

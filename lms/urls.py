@@ -1,12 +1,14 @@
 """URL configuration: accounts, tracking pages, the CMS, and Wagtail's page tree last."""
 
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
+
+from courses import views as course_views
+from courses.media import serve_media
 
 from . import views
 
@@ -22,6 +24,11 @@ manage = [
     path("org/<int:pk>/roster/", views.roster_upload, name="roster_upload"),
     path("org/<int:pk>/roster/template.xlsx", views.roster_template, name="roster_template"),
     path("cadre/<int:pk>/", views.cadre_detail, name="cadre_detail"),
+    path(
+        "cadre/<int:cadre_pk>/courses/<int:course_pk>/complete/",
+        course_views.complete_for_cadre,
+        name="course_complete_for_cadre",
+    ),
     path("roster/<int:pk>/", views.roster_import_detail, name="roster_import_detail"),
     path("roster/<int:pk>/progress/", views.roster_import_progress, name="roster_import_progress"),
 ]
@@ -29,15 +36,17 @@ manage = [
 urlpatterns = [
     path("accounts/", include(accounts)),
     path("manage/", include(manage)),
+    path("learn/", include("courses.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("cms/", include(wagtailadmin_urls)),
     path("django-admin/", admin.site.urls),
     path("documents/", include(wagtaildocs_urls)),
 ]
 
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Uploaded files, with HTTP range requests so that phones can seek in lesson videos; no
+# directory listing. Served in DEBUG and not: in production the reverse proxy normally serves
+# /media/ straight from MEDIA_ROOT and requests never get here; this keeps runserver and
+# deployments without such a proxy working.
+urlpatterns.append(path("media/<path:path>", serve_media, name="media"))
 
 urlpatterns.append(path("", include(wagtail_urls)))

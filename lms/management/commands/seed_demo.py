@@ -6,6 +6,7 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from courses.demo import seed_courses
 from lms import services
 from lms.models import CadreProfile, Membership, Organization, User
 from lms.permissions import LECTURERS_GROUP
@@ -103,6 +104,7 @@ class Command(BaseCommand):
                 lecturer.groups.add(Group.objects.get(name=LECTURERS_GROUP))
                 logins.append((f"讲师 · {title}", username, DEMO_PASSWORD))
         self.report(logins)
+        seed_courses(stdout=self.stdout)
 
     def organization(self, code, name, level, parent):
         existing = Organization.objects.filter(code=code).first()

@@ -1,0 +1,230 @@
+"""Writes that decide what counts: enrollment, lesson heartbeats, completion and the ledger."""
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from lms.models import User
+
+from . import selectors
+from .models import CoursePage, CreditEntry, CreditRules, Enrollment, LessonPage, LessonProgress
+
+# A heartbeat credits at most this much time since the previous one: a phone that slept,
+# or a tab left in the background, does not earn the gap.
+MAX_BEAT_GAP = datetime.timedelta(seconds=30)
+# A second device sending beats within this window of the first is ignored.
+SESSION_WINDOW = datetime.timedelta(seconds=90)
+# The video position may run this far ahead of the time credited (buffering, rounding).
+POSITION_TOLERANCE = 3.0
+# Share of a video that must have been watched, not skipped, to complete the lesson.
+VIDEO_COMPLETION_SHARE = 0.95
+
+
+class LearningError(Exception):
+    """A request about learning that is refused; `status` is the HTTP status to answer."""
+
+    status = 400
+
+
+class NotEnrolled(LearningError):
+    status = 403
+
+
+class OtherSession(LearningError):
+    status = 409
+
+
+class CourseUnavailable(LearningError):
+    status = 404
+
+
+# --- the ledger ------------------------------------------------------------------------------
+
+
+def credit_grant(
+    *,
+    cadre: User,
+    kind: str,
+    source: str,
+    hours: Decimal,
+    description: str,
+    year: int | None = None,
+    granted_by: User | None = None,
+) -> CreditEntry:
+    """Credits `hours` once per (cadre, kind, source); asking again returns the first grant."""
+    lookup = {"cadre": cadre, "kind": kind, "source": source, "reversal_of__isnull": True}
+    existing = CreditEntry.objects.filter(**lookup).first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            return CreditEntry.objects.create(
+                cadre=cadre,
+                kind=kind,
+                source=source,
+                hours=hours,
+                description=description[:200],
+                year=year or timezone.localdate().year,
+                granted_by=granted_by,
+            )
+    except IntegrityError:  # a concurrent grant of the same source committed first
+        return CreditEntry.objects.get(**lookup)
+
+
+@transaction.atomic
+def credit_reverse(*, entry: CreditEntry, reason: str, reversed_by: User | None) -> CreditEntry:
+    """Cancels a grant with a negative entry; the original stays. Reversing twice is a no-op."""
+    if entry.reversal_of_id is not None:
+        raise ValueError("a reversal cannot itself be reversed")
+    existing = CreditEntry.objects.filter(reversal_of=entry).first()
+    if existing is not None:
+        return existing
+    return CreditEntry.objects.create(
+        cadre_id=entry.cadre_id,
+        kind=entry.kind,
+        source=entry.source,
+        year=entry.year,
+        hours=-entry.hours,
+        description=reason[:200],
+        granted_by=reversed_by,
+        reversal_of=entry,
+    )
+
+
+# --- enrollment ------------------------------------------------------------------------------
+
+
+def enrollment_create(*, cadre: User, course: CoursePage) -> Enrollment:
+    """Enrolls a cadre in a published course; enrolling again returns the same enrollment."""
+    if not course.live:
+        raise CourseUnavailable("course is not published")
+    enrollment, _ = Enrollment.objects.get_or_create(cadre=cadre, course=course)
+    return enrollment
+
+
+def required_enrollments_sync(
+    *, cadre: User, year: int, requirement: selectors.Requirement | None = None
+) -> int:
+    """Assigns the cadre every required course of the year they are not enrolled in yet."""
+    requirement = requirement or selectors.requirement_for(cadre, year)
+    if not requirement.required_course_ids:
+        return 0
+    live = CoursePage.objects.live().filter(pk__in=requirement.required_course_ids)
+    missing = live.exclude(enrollments__cadre=cadre).values_list("pk", flat=True)
+    created = Enrollment.objects.bulk_create(
+        [
+            Enrollment(cadre=cadre, course_id=pk, source=Enrollment.Source.REQUIRED)
+            for pk in missing
+        ],
+        ignore_conflicts=True,
+    )
+    return len(created)
+
+
+# --- progress --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BeatResult:
+    progress: LessonProgress
+    credited_seconds: int
+    lesson_completed: bool
+    course_completed: bool
+
+
+def lesson_heartbeat(
+    *,
+    cadre: User,
+    lesson: LessonPage,
+    session_key: str,
+    visible: bool,
+    position: float | None = None,
+    now: datetime.datetime | None = None,
+) -> BeatResult:
+    """Accepts a report from the lesson page; the server alone decides what it is worth."""
+    now = now or timezone.now()
+    duration = selectors.lesson_duration_seconds(lesson)
+    if position is not None and not (0 <= position <= duration + POSITION_TOLERANCE):
+        raise LearningError("position outside the video")
+    course_path = lesson.path[: -lesson.steplen]  # the parent course, without fetching it
+    enrollment = Enrollment.objects.filter(cadre=cadre, course__path=course_path).first()
+    if enrollment is None:
+        raise NotEnrolled("not enrolled in this lesson's course")
+
+    with transaction.atomic():
+        progress, _ = LessonProgress.objects.select_for_update().get_or_create(
+            cadre=cadre, lesson=lesson, defaults={"enrollment": enrollment}
+        )
+        recent = progress.last_beat_at and now - progress.last_beat_at < SESSION_WINDOW
+        if progress.session_key and progress.session_key != session_key and recent:
+            raise OtherSession("another device is already studying this lesson")
+        gap = (now - progress.last_beat_at) if progress.last_beat_at else datetime.timedelta(0)
+        credit = max(0, int(min(gap, MAX_BEAT_GAP).total_seconds())) if visible else 0
+        if now < (progress.last_beat_at or now):
+            credit = 0  # a clock running backwards earns nothing
+        progress.seconds_credited += credit
+        if position is not None:
+            reachable = progress.furthest_position + credit + POSITION_TOLERANCE
+            progress.furthest_position = max(progress.furthest_position, min(position, reachable))
+            progress.last_position = min(position, progress.furthest_position)
+        progress.last_beat_at = now
+        progress.session_key = session_key
+        newly_completed = progress.completed_at is None and _lesson_done(
+            progress, lesson, duration, video=position is not None
+        )
+        if newly_completed:
+            progress.completed_at = now
+        progress.save()
+
+    course_completed = False
+    if newly_completed:
+        course_completed = course_completion_check(enrollment=enrollment)
+    return BeatResult(progress, credit, progress.completed_at is not None, course_completed)
+
+
+def _lesson_done(progress: LessonProgress, lesson: LessonPage, duration: float, video: bool):
+    if video:
+        return progress.furthest_position >= duration * VIDEO_COMPLETION_SHARE
+    needed = CreditRules.load().reading_seconds(lesson.plain_text, lesson.duration_minutes)
+    return progress.seconds_credited >= needed
+
+
+def course_completion_check(*, enrollment: Enrollment) -> bool:
+    """Completes the course when every required lesson is done, and credits its hours."""
+    if enrollment.completed_at is not None:
+        return False
+    required = LessonPage.objects.live().child_of(enrollment.course).filter(required=True)
+    done = LessonProgress.objects.filter(
+        cadre_id=enrollment.cadre_id, lesson__in=required, completed_at__isnull=False
+    )
+    if done.count() < required.count():
+        return False
+    course_complete(enrollment=enrollment, by=None)
+    return True
+
+
+@transaction.atomic
+def course_complete(*, enrollment: Enrollment, by: User | None) -> CreditEntry:
+    """Records completion (by the rules, or by a secretary's hand) and credits the hours once."""
+    course = enrollment.course
+    if enrollment.completed_at is None:
+        enrollment.completed_at = timezone.now()
+        enrollment.completed_by = by
+        enrollment.save(update_fields=["completed_at", "completed_by"])
+    kind = (
+        CreditEntry.Kind.ONLINE_COURSE
+        if course.delivery_form == CoursePage.DeliveryForm.ONLINE
+        else CreditEntry.Kind.OFFLINE_CLASS
+    )
+    return credit_grant(
+        cadre=enrollment.cadre,
+        kind=kind,
+        source=f"course:{course.pk}",
+        hours=selectors.course_hours(course),
+        description=course.title,
+        year=timezone.localtime(enrollment.completed_at).year,
+        granted_by=by,
+    )
