@@ -162,9 +162,8 @@ def lesson_heartbeat(
         if progress.session_key and progress.session_key != session_key and recent:
             raise OtherSession("another device is already studying this lesson")
         gap = (now - progress.last_beat_at) if progress.last_beat_at else datetime.timedelta(0)
+        # capped at MAX_BEAT_GAP; a clock running backwards (negative gap) earns nothing
         credit = max(0, int(min(gap, MAX_BEAT_GAP).total_seconds())) if visible else 0
-        if now < (progress.last_beat_at or now):
-            credit = 0  # a clock running backwards earns nothing
         progress.seconds_credited += credit
         if position is not None:
             reachable = progress.furthest_position + credit + POSITION_TOLERANCE
