@@ -1,10 +1,9 @@
 """Home page, organization and cadre pages: who sees what, in Chinese, with flat query counts."""
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from ..factories import make_cadre
+from ..queries import page_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -12,14 +11,6 @@ pytestmark = pytest.mark.django_db
 # profile, managed paths, the two permission lookups of the navigation; 我的学习:
 # requirements, hours by kind, enrollments, recent credits, the catalogue link
 HOME_QUERIES = 14
-
-
-def query_count(client, url):
-    """Queries of one page view, leaving out session storage (the engine is configurable)."""
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(url)
-    assert response.status_code == 200
-    return sum("django_session" not in query["sql"] for query in queries.captured_queries)
 
 
 class TestHomePage:
@@ -74,10 +65,10 @@ class TestHomePage:
         """The cadre's home page costs the same queries with 1 or 40 colleagues."""
         client.force_login(people.cadre)
         client.get("/")  # first request of the process loads content types
-        small = query_count(client, "/")
+        small = page_queries(client, "/")
         for n in range(40):
             make_cadre(tree.branch, mobile=f"136{n:08d}")
-        assert small == query_count(client, "/") == HOME_QUERIES
+        assert small == page_queries(client, "/") == HOME_QUERIES
 
 
 class TestOrganizationPages:
@@ -139,10 +130,10 @@ class TestOrganizationPages:
         """The organization page costs the same queries with 2 or 60 cadres (paginated)."""
         client.force_login(people.east_secretary)
         url = f"/manage/org/{tree.east.pk}/"
-        small = query_count(client, url)
+        small = page_queries(client, url)
         for n in range(60):
             make_cadre(tree.sakura if n % 2 else tree.branch, mobile=f"136{n:08d}")
-        assert small == query_count(client, url) == 10
+        assert small == page_queries(client, url) == 10
 
 
 class TestCmsAccess:
