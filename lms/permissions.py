@@ -21,10 +21,6 @@ def is_platform_admin(user) -> bool:
     return bool(user.is_authenticated and user.is_active and user.is_superuser)
 
 
-def is_lecturer(user) -> bool:
-    return bool(user.is_authenticated and user.groups.filter(name=LECTURERS_GROUP).exists())
-
-
 def can_access_cms(user) -> bool:
     """Lecturers and platform admins author in the Wagtail admin; nobody else enters it."""
     return bool(user.is_authenticated and user.has_perm("wagtailadmin.access_admin"))

@@ -1,5 +1,7 @@
 """Pages for logging in and for secretaries managing their organizations and rosters."""
 
+from functools import wraps
+
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
@@ -47,14 +49,13 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 def manager_required(view):
     """Only secretaries, organization administrators and platform admins; others get 404."""
 
+    @wraps(view)
     @login_required
     def wrapped(request, *args, **kwargs):
         if not permissions.is_manager(request.user):
             raise Http404
         return view(request, *args, **kwargs)
 
-    wrapped.__name__ = view.__name__
-    wrapped.__doc__ = view.__doc__
     return wrapped
 
 
