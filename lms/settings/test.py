@@ -1,7 +1,11 @@
 """Test settings: fast hashing, local mail; database and broker still come from the environment."""
 
+import os
+import tempfile
+from pathlib import Path
+
 from .base import *  # noqa: F403
-from .base import CACHES, env
+from .base import CACHES, DATABASES, env
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -12,6 +16,11 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # A file, as in the embedded default: when the live server's threads write at once they
+    # wait for SQLite's lock, where an in-memory shared-cache database fails at once.
+    test_file = Path(tempfile.gettempdir()) / f"lms-test-{os.getpid()}.sqlite3"
+    DATABASES["default"]["TEST"] = {"NAME": str(test_file)}
 WAGTAILADMIN_BASE_URL = "http://testserver"
 # Tasks run in-process during tests, even with a broker configured; the worker test
 # (tests/test_celery_worker.py) switches this off and sends through the real broker.

@@ -4,6 +4,7 @@ import os
 import shutil
 
 import pytest
+from django.test.testcases import _MediaFilesHandler
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
@@ -18,6 +19,16 @@ def allow_orm_beside_playwright():
         del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
     else:
         os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture(scope="session", autouse=True)
+def media_through_the_project():
+    """Django's live server answers /media/ itself, without the byte ranges a browser needs to
+    seek in a video; let the project's own media view answer, as it does when deployed."""
+    original = _MediaFilesHandler._should_handle
+    _MediaFilesHandler._should_handle = lambda handler, path: False
+    yield
+    _MediaFilesHandler._should_handle = original
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,75 @@
+"""On a phone, a cadre finds a required course, watches its lesson and sees the hours bar move."""
+
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+from wagtail.models import Page
+
+from courses.demo_video import demo_video
+from courses.models import CourseIndexPage, CoursePage, CreditEntry, LessonPage, TrainingRequirement
+
+from ..factories import PASSWORD
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+TITLE = "网格化管理实务"
+VIDEO_SECONDS = 4
+
+
+@pytest.fixture
+def required_video_course(tree):
+    """A 1-hour course of one short video lesson, required this year for the east street."""
+    catalogue = CourseIndexPage.objects.get()
+    course = CoursePage(
+        title=TITLE, slug="wghgl", summary="网格员的日常工作方法。", credit_hours=Decimal("1")
+    )
+    catalogue.add_child(instance=course)
+    course.save_revision().publish()
+    video = demo_video(title="走进网格", seconds=VIDEO_SECONDS)
+    lesson = LessonPage(title="走进网格", slug="zjwg", duration_minutes=1, body=[("video", video)])
+    Page.objects.get(pk=course.pk).add_child(instance=lesson)
+    lesson.save_revision().publish()
+    requirement = TrainingRequirement.objects.create(
+        name="年度学习", year=timezone.localdate().year, organization=tree.east, total_hours=4
+    )
+    requirement.required_courses.add(course)
+    return course
+
+
+def test_cadre_completes_a_required_course_on_a_phone(
+    live_server, phone, people, required_video_course
+):
+    """Log in, open the course from 我的学习, try to skip, watch to the end: 1 of 4 hours."""
+    phone.goto(live_server.url + "/accounts/login/")
+    phone.get_by_label("手机号或用户名").fill(people.cadre.mobile)
+    phone.get_by_label("密码").fill(PASSWORD)
+    phone.get_by_role("button", name="登录").click()
+    phone.wait_for_url(live_server.url + "/")
+
+    hours_bar = phone.locator("#hours-progress")
+    expect(hours_bar).to_have_attribute("aria-valuenow", "0")
+    phone.get_by_role("link", name=TITLE).click()  # assigned automatically, listed as required
+    expect(phone.get_by_role("heading", level=1)).to_have_text(TITLE)
+
+    phone.get_by_role("link", name="走进网格").first.click()
+    video = phone.locator("video[data-lesson-video]")
+    expect(video).to_be_visible()
+    phone.wait_for_function("document.querySelector('video').readyState >= 1")
+    # Dragging ahead is refused: the player jumps back to what has been watched.
+    phone.evaluate("document.querySelector('video').currentTime = 3")
+    expect(phone.get_by_text("未观看的部分不能跳过")).to_be_visible()
+    phone.evaluate("v => { v.muted = true; return v.play(); }", video.element_handle())
+    expect(phone.get_by_text("课程已完成")).to_be_visible(timeout=(VIDEO_SECONDS + 10) * 1000)
+
+    entry = CreditEntry.objects.get(cadre=people.cadre)
+    assert entry.hours == Decimal("1") and entry.source == f"course:{required_video_course.pk}"
+    phone.goto(live_server.url + "/")
+    expect(hours_bar).to_have_attribute("aria-valuenow", "25")  # 1 of 4 hours
+    expect(phone.locator(".hours-line")).to_contain_text("1 / 4")
+    width = phone.evaluate("document.documentElement.scrollWidth")
+    assert width <= 360, f"page scrolls sideways on a phone ({width}px)"
