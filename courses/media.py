@@ -98,9 +98,10 @@ class _FileWindow:
         self._file.close()
 
 
-# Never served from /media/: uploaded rosters hold personal data, and Wagtail documents are
-# served by /documents/<id>/, which enforces their collection's privacy.
-PRIVATE_FOLDERS = {"rosters", "documents"}
+# Never served from /media/: uploaded rosters, certificates and their ZIPs hold personal data
+# (their own views check who asks), and Wagtail documents are served by /documents/<id>/,
+# which enforces their collection's privacy.
+PRIVATE_FOLDERS = {"rosters", "documents", "certificates", "archives"}
 
 
 def _media_file(path: str) -> tuple[Path, os.stat_result]:

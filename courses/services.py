@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from lms.models import User
 
-from . import selectors
+from . import selectors, signals
 from .models import CoursePage, CreditEntry, CreditRules, Enrollment, LessonPage, LessonProgress
 
 # A heartbeat credits at most this much time since the previous one: a phone that slept,
@@ -218,7 +218,7 @@ def course_complete(*, enrollment: Enrollment, by: User | None) -> CreditEntry:
         if course.delivery_form == CoursePage.DeliveryForm.ONLINE
         else CreditEntry.Kind.OFFLINE_CLASS
     )
-    return credit_grant(
+    entry = credit_grant(
         cadre=enrollment.cadre,
         kind=kind,
         source=f"course:{course.pk}",
@@ -227,3 +227,5 @@ def course_complete(*, enrollment: Enrollment, by: User | None) -> CreditEntry:
         year=timezone.localtime(enrollment.completed_at).year,
         granted_by=by,
     )
+    signals.course_completed.send(sender=Enrollment, enrollment=enrollment)
+    return entry

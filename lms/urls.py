@@ -7,6 +7,7 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
+from certificates import views as certificate_views
 from courses import views as course_views
 from courses.media import serve_media
 
@@ -37,6 +38,9 @@ urlpatterns = [
     path("accounts/", include(accounts)),
     path("manage/", include(manage)),
     path("learn/", include("courses.urls")),
+    path("certificates/", include("certificates.urls")),
+    path("verify/", certificate_views.verify_form, name="certificate_verify_form"),
+    path("verify/<str:code>/", certificate_views.verify, name="certificate_verify"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("cms/", include(wagtailadmin_urls)),
     path("django-admin/", admin.site.urls),

@@ -165,3 +165,8 @@ def roster_import_progress(request, pk):
             "url": reverse("roster_import_detail", args=[roster_import.pk]),
         }
     )
+
+
+def rate_limited(request, exception=None):
+    """Too many requests from one address (django-ratelimit): 429 with a Chinese page."""
+    return render(request, "429.html", status=429)

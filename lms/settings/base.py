@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "taggit",
     "django_celery_beat",
     "axes",
+    "django_ratelimit",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -59,6 +60,7 @@ MIDDLEWARE = [
     "lms.middleware.PasswordChangeRequiredMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
     "axes.middleware.AxesMiddleware",
+    "django_ratelimit.middleware.RatelimitMiddleware",
 ]
 
 ROOT_URLCONF = "lms.urls"
@@ -104,6 +106,9 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     SESSION_ENGINE = "django.contrib.sessions.backends.db"
+    # One process on a laptop: its memory is the whole cache, so rate limits still hold.
+    # Production settings clear this, so a deployment without Redis fails its checks.
+    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
 
 # Cadres study on phones in short sessions: stay logged in for weeks, not hours.
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=60 * 60 * 24 * 30)
@@ -171,6 +176,25 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Defaults for the periodic jobs; django-celery-beat copies them into the database, where
+# administrators can change them.
+CELERY_BEAT_SCHEDULE = {
+    "certificates-pending-sweep": {
+        "task": "certificates.tasks.certificates_pending_sweep",
+        "schedule": 300.0,
+    },
+}
+# With Redis as the broker, a task taken by a worker that died is delivered again after this
+# many seconds (RabbitMQ does it at once).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=900)
+}
+
+# Certificates: the cut-down Chinese typeface is made here on first use.
+CERTIFICATE_FONT_DIR = Path(env("CERTIFICATE_FONT_DIR", default=str(BASE_DIR / "var" / "fonts")))
+# Public verification: requests per client address (django-ratelimit).
+CERTIFICATE_VERIFY_RATE = env("CERTIFICATE_VERIFY_RATE", default="30/m")
+RATELIMIT_VIEW = "lms.views.rate_limited"
 
 WAGTAIL_SITE_NAME = _("Cadre Training Platform")
 WAGTAILADMIN_BASE_URL = SITE_URL

@@ -16,6 +16,19 @@
     select.addEventListener("change", function () { select.form.submit(); });
   });
 
+  // Copy a link (the certificate verification address); the text stays selectable without it.
+  document.querySelectorAll("[data-copy]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      var text = button.getAttribute("data-copy");
+      var done = function () { button.textContent = button.getAttribute("data-copied"); };
+      if (navigator.clipboard) {
+        navigator.clipboard.writeText(text).then(done, function () { window.prompt("", text); });
+      } else {
+        window.prompt("", text);
+      }
+    });
+  });
+
   // Progress polling for background jobs (roster import and later exports).
   document.querySelectorAll("[data-poll][data-progress-url]").forEach(function (box) {
     var url = box.getAttribute("data-progress-url");

@@ -1,0 +1,38 @@
+"""Certificate fixtures: the course fixtures, a PDF reader, and completed enrollments."""
+
+import subprocess
+from types import SimpleNamespace
+
+import pytest
+
+from courses import services as course_services
+
+from ..courses.conftest import catalogue, course, offline_course  # noqa: F401  (fixtures)
+
+
+def read_pdf(path) -> SimpleNamespace:
+    """The text, fonts and page size of a PDF, as poppler sees them."""
+
+    def run(*command):
+        return subprocess.run(command, check=True, capture_output=True, text=True).stdout
+
+    info = run("pdfinfo", str(path))
+    return SimpleNamespace(
+        text=run("pdftotext", "-layout", str(path), "-"),
+        fonts=run("pdffonts", str(path)).splitlines()[2:],
+        pages=int(next(line for line in info.splitlines() if line.startswith("Pages:")).split()[1]),
+        page_size=next(line for line in info.splitlines() if line.startswith("Page size:")),
+    )
+
+
+@pytest.fixture
+def complete(django_capture_on_commit_callbacks):
+    """Completes a course for a cadre (as a secretary would) and runs the on-commit work."""
+
+    def do_complete(cadre, course, by=None):
+        enrollment = course_services.enrollment_create(cadre=cadre, course=course)
+        with django_capture_on_commit_callbacks(execute=True):
+            course_services.course_complete(enrollment=enrollment, by=by)
+        return enrollment
+
+    return do_complete
