@@ -29,8 +29,8 @@ def read_pdf(path) -> SimpleNamespace:
 def complete(django_capture_on_commit_callbacks):
     """Completes a course for a cadre (as a secretary would) and runs the on-commit work."""
 
-    def do_complete(cadre, course, by=None):
-        enrollment = course_services.enrollment_create(cadre=cadre, course=course)
+    def do_complete(cadre, course_page, by=None):
+        enrollment = course_services.enrollment_create(cadre=cadre, course=course_page)
         with django_capture_on_commit_callbacks(execute=True):
             course_services.course_complete(enrollment=enrollment, by=by)
         return enrollment
