@@ -2,6 +2,7 @@
 archives of a class's certificates."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -76,6 +77,24 @@ class CertificateSettings(BaseGenericSetting):
 
     class Meta:
         verbose_name = _("certificate settings")
+
+    def clean(self):
+        super().clean()
+        sample = {"year": 2026, "org": "jd01", "seq": 1}
+        try:
+            formatted = self.serial_format.format(**sample)
+        except (KeyError, IndexError, ValueError) as error:
+            raise ValidationError(
+                {
+                    "serial_format": _(
+                        "Use only {year}, {org} and {seq}, e.g. {year}-{org}-{seq:05d}."
+                    )
+                }
+            ) from error
+        if "{seq" not in self.serial_format or formatted == self.serial_format.format(
+            **{**sample, "seq": 2}
+        ):
+            raise ValidationError({"serial_format": _("The format must contain {seq}.")})
 
 
 class SerialCounter(models.Model):

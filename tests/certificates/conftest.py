@@ -10,6 +10,12 @@ from courses import services as course_services
 from ..courses.conftest import catalogue, course, offline_course  # noqa: F401  (fixtures)
 
 
+def compact(text: str) -> str:
+    """Text without white space or hyphens: lines wrap, letter-spaced titles split, and
+    pdftotext joins a word hyphenated at a line's end."""
+    return "".join(text.split()).replace("-", "")
+
+
 def read_pdf(path) -> SimpleNamespace:
     """The text, fonts and page size of a PDF, as poppler sees them."""
 
@@ -17,8 +23,10 @@ def read_pdf(path) -> SimpleNamespace:
         return subprocess.run(command, check=True, capture_output=True, text=True).stdout
 
     info = run("pdfinfo", str(path))
+    text = run("pdftotext", str(path), "-")
     return SimpleNamespace(
-        text=run("pdftotext", "-layout", str(path), "-"),
+        text=text,
+        compact=compact(text),
         fonts=run("pdffonts", str(path)).splitlines()[2:],
         pages=int(next(line for line in info.splitlines() if line.startswith("Pages:")).split()[1]),
         page_size=next(line for line in info.splitlines() if line.startswith("Page size:")),
