@@ -54,3 +54,18 @@ def test_printed_logins_work(client):
         response = client.post("/accounts/login/", {"username": login, "password": DEMO_PASSWORD})
         assert response.status_code == 302, login
         client.post("/accounts/logout/")
+
+
+def test_demo_cadres_hold_training_certificates(django_capture_on_commit_callbacks):
+    """Five cadres of 桂花园社区 completed the offline emergency class: five 培训证书, rendered;
+    seeding again issues none twice."""
+    from certificates.models import Certificate
+
+    with django_capture_on_commit_callbacks(execute=True):
+        seed()
+    seed()
+    certificates = Certificate.objects.all()
+    assert certificates.count() == 5
+    assert {c.kind for c in certificates} == {Certificate.Kind.CLASS}
+    assert all(c.status == Certificate.Status.ISSUED and c.pdf for c in certificates)
+    assert certificates.filter(cadre__username="jd01-sq01_ganbu1").exists()
