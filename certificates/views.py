@@ -93,6 +93,7 @@ def download(request, pk):
         )
     return FileResponse(
         certificate.pdf.open("rb"),
+        as_attachment=True,
         content_type="application/pdf",
         filename=f"{certificate.serial}.pdf",
     )

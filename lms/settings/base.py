@@ -90,6 +90,14 @@ DATABASES = {
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # The embedded default serves several requests at once (heartbeats, a certificate being
+    # rendered): transactions take the write lock when they begin and wait up to 20 s for
+    # it, instead of failing when two of them try to upgrade a read lock at the same time;
+    # WAL lets pages be read while someone writes.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"transaction_mode": "IMMEDIATE", "timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache and sessions: Redis when REDIS_URL is set, otherwise local memory and the database.

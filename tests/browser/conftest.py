@@ -2,9 +2,15 @@
 
 import os
 import shutil
+from decimal import Decimal
 
 import pytest
 from django.test.testcases import _MediaFilesHandler
+from django.utils import timezone
+from wagtail.models import Page
+
+from courses.demo_video import demo_video
+from courses.models import CourseIndexPage, CoursePage, LessonPage, TrainingRequirement
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
@@ -58,3 +64,27 @@ def phone(browser):
     page = context.new_page()
     yield page
     context.close()
+
+
+TITLE = "网格化管理实务"
+VIDEO_SECONDS = 4
+
+
+@pytest.fixture
+def required_video_course(tree):
+    """A 1-hour course of one short video lesson, required this year for the east street."""
+    catalogue = CourseIndexPage.objects.get()
+    course = CoursePage(
+        title=TITLE, slug="wghgl", summary="网格员的日常工作方法。", credit_hours=Decimal("1")
+    )
+    catalogue.add_child(instance=course)
+    course.save_revision().publish()
+    video = demo_video(title="走进网格", seconds=VIDEO_SECONDS)
+    lesson = LessonPage(title="走进网格", slug="zjwg", duration_minutes=1, body=[("video", video)])
+    Page.objects.get(pk=course.pk).add_child(instance=lesson)
+    lesson.save_revision().publish()
+    requirement = TrainingRequirement.objects.create(
+        name="年度学习", year=timezone.localdate().year, organization=tree.east, total_hours=4
+    )
+    requirement.required_courses.add(course)
+    return course

@@ -3,42 +3,17 @@
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
 from playwright.sync_api import expect
-from wagtail.models import Page
 
-from courses.demo_video import demo_video
-from courses.models import CourseIndexPage, CoursePage, CreditEntry, LessonPage, TrainingRequirement
+from courses.models import CreditEntry
 
 from ..factories import PASSWORD
+from .conftest import TITLE, VIDEO_SECONDS
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
-
-TITLE = "网格化管理实务"
-VIDEO_SECONDS = 4
-
-
-@pytest.fixture
-def required_video_course(tree):
-    """A 1-hour course of one short video lesson, required this year for the east street."""
-    catalogue = CourseIndexPage.objects.get()
-    course = CoursePage(
-        title=TITLE, slug="wghgl", summary="网格员的日常工作方法。", credit_hours=Decimal("1")
-    )
-    catalogue.add_child(instance=course)
-    course.save_revision().publish()
-    video = demo_video(title="走进网格", seconds=VIDEO_SECONDS)
-    lesson = LessonPage(title="走进网格", slug="zjwg", duration_minutes=1, body=[("video", video)])
-    Page.objects.get(pk=course.pk).add_child(instance=lesson)
-    lesson.save_revision().publish()
-    requirement = TrainingRequirement.objects.create(
-        name="年度学习", year=timezone.localdate().year, organization=tree.east, total_hours=4
-    )
-    requirement.required_courses.add(course)
-    return course
 
 
 def test_cadre_completes_a_required_course_on_a_phone(

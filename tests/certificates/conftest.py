@@ -16,6 +16,15 @@ def compact(text: str) -> str:
     return "".join(text.split()).replace("-", "")
 
 
+def read_qr_codes(path, tmp_path) -> list[str]:
+    """What the QR codes on the PDF's first page say, as a phone camera would read them."""
+    subprocess.run(["pdftoppm", "-png", "-r", "150", "-f", "1", "-l", "1", str(path),
+                    str(tmp_path / "page")], check=True)  # fmt: skip
+    image = next(tmp_path.glob("page*.png"))
+    found = subprocess.run(["zbarimg", "-q", "--raw", str(image)], capture_output=True, text=True)
+    return found.stdout.split()
+
+
 def read_pdf(path) -> SimpleNamespace:
     """The text, fonts and page size of a PDF, as poppler sees them."""
 

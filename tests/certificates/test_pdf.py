@@ -13,7 +13,7 @@ from courses import services as course_services
 from lms import celery_app
 
 from ..factories import make_cadre
-from .conftest import compact, read_pdf
+from .conftest import compact, read_pdf, read_qr_codes
 
 pytestmark = pytest.mark.django_db
 
@@ -40,6 +40,12 @@ def test_course_certificate_carries_chinese_text_in_an_embedded_cjk_font(people)
     assert len(pdf.fonts) == 1 and "LMS-Certificate-Serif" in pdf.fonts[0]
     assert pdf.fonts[0].split()[-5:-2] == ["yes", "yes", "yes"]  # embedded, subset, Unicode map
     assert certificate.pdf.size < 100 * 1024
+
+
+def test_qr_code_leads_to_the_verification_page(people, tmp_path):
+    certificate = rendered(people.cadre)
+    assert read_qr_codes(certificate.pdf.path, tmp_path) == [certificate.verify_url]
+    assert certificate.verify_url.startswith("http://127.0.0.1:8000/verify/")  # SITE_URL
 
 
 def test_rare_characters_fall_back_to_the_full_font(people, tree):
