@@ -108,7 +108,6 @@ def class_detail(request, pk, course_pk):
             "show": show,
             "can_complete": _can_complete(course),
             "pending_count": sum(e.completed_at is None for e in enrollments),
-            "certificate_count": sum(e.certificate_pk is not None for e in enrollments),
             "archives": selectors.recent_archives(request.user, organization, course),
         },
     )

@@ -159,19 +159,21 @@ def _render_after_commit(certificate_id: int) -> None:
     transaction.on_commit(lambda: send_render(certificate_id), robust=True)
 
 
-def send_render(certificate_id: int) -> bool:
-    """Hands the rendering to the workers; False (and the certificate stays pending, for the
-    sweep) when the broker cannot take it."""
-    from .tasks import certificate_render_task
-
+def _send(task, object_id: int) -> bool:
+    """Hands work to the workers; False (the row stays pending, for the sweep) when the broker
+    cannot take it. When tasks run in-process their own errors are recorded on the row."""
     try:
-        certificate_render_task.delay(certificate_id)
+        task.delay(object_id)
     except Exception:
-        # Only the broker can fail here when tasks are sent; when they run in-process a
-        # rendering error is already recorded on the certificate.
-        logger.warning("certificate %s left pending: could not send it", certificate_id)
+        logger.warning("%s(%s) left pending: could not send it", task.name, object_id)
         return False
     return True
+
+
+def send_render(certificate_id: int) -> bool:
+    from .tasks import certificate_render_task
+
+    return _send(certificate_render_task, certificate_id)
 
 
 def template_for(certificate: Certificate) -> str:
@@ -222,7 +224,7 @@ def certificate_render(*, certificate_id: int) -> Certificate:
     delivered twice waits and then finds the work done."""
     with transaction.atomic():
         certificate = (
-            Certificate.objects.select_for_update()
+            Certificate.objects.select_for_update(of=("self",))  # the organization may be null
             .select_related("cadre", "organization")
             .get(pk=certificate_id)
         )
@@ -252,12 +254,20 @@ def certificate_render_failed(*, certificate_id: int, error: BaseException, fina
 
 
 def pending_sweep(*, now: datetime.datetime | None = None) -> int:
-    """Sends every certificate pending for longer than the grace period to the workers again."""
+    """Sends every certificate and class ZIP pending for longer than the grace period to the
+    workers again; returns how many were sent."""
+    from .models import CertificateArchive
+    from .tasks import certificate_archive_task
+
     cutoff = (now or timezone.now()) - PENDING_GRACE
-    pending = Certificate.objects.filter(
+    certificates = Certificate.objects.filter(
         status=Certificate.Status.PENDING, issued_at__lt=cutoff
     ).values_list("pk", flat=True)
-    return sum(send_render(pk) for pk in pending)
+    archives = CertificateArchive.objects.filter(
+        status=CertificateArchive.Status.PENDING, created_at__lt=cutoff
+    ).values_list("pk", flat=True)
+    sent = sum(send_render(pk) for pk in certificates)
+    return sent + sum(_send(certificate_archive_task, pk) for pk in archives)
 
 
 # --- ZIP archives of a class -----------------------------------------------------------------
@@ -283,8 +293,14 @@ def archive_create(*, requested_by: User, organization: Organization, course: Co
     archive = CertificateArchive.objects.create(
         requested_by=requested_by, organization=organization, course=course
     )
-    transaction.on_commit(lambda: certificate_archive_task.delay(archive.pk))
+    transaction.on_commit(lambda: _send(certificate_archive_task, archive.pk), robust=True)
     return archive
+
+
+def _archive_name(certificate: Certificate) -> str:
+    """serial-name.pdf, with nothing that a ZIP would read as a folder."""
+    name = f"{certificate.serial}-{certificate.holder_name}"
+    return "".join("_" if character in '/\\:*?"<>|' else character for character in name) + ".pdf"
 
 
 def archive_build(*, archive_id: int) -> None:
@@ -312,9 +328,7 @@ def archive_build(*, archive_id: int) -> None:
                     if not certificate.pdf:
                         certificate = certificate_render(certificate_id=certificate.pk)
                     with certificate.pdf.open("rb") as handle:
-                        bundle.writestr(
-                            f"{certificate.serial}-{certificate.holder_name}.pdf", handle.read()
-                        )
+                        bundle.writestr(_archive_name(certificate), handle.read())
                     if number % 10 == 0 or number == len(certificates):
                         CertificateArchive.objects.filter(pk=archive.pk).update(done=number)
             buffer.seek(0)

@@ -7,6 +7,7 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
+from certificates import manage_views as certificate_manage_views
 from certificates import views as certificate_views
 from courses import views as course_views
 from courses.media import serve_media
@@ -32,6 +33,41 @@ manage = [
     ),
     path("roster/<int:pk>/", views.roster_import_detail, name="roster_import_detail"),
     path("roster/<int:pk>/progress/", views.roster_import_progress, name="roster_import_progress"),
+    path(
+        "org/<int:pk>/certificates/",
+        certificate_manage_views.organization_certificates,
+        name="organization_certificates",
+    ),
+    path(
+        "org/<int:pk>/courses/<int:course_pk>/",
+        certificate_manage_views.class_detail,
+        name="class_detail",
+    ),
+    path(
+        "org/<int:pk>/courses/<int:course_pk>/complete/",
+        certificate_manage_views.class_complete,
+        name="class_complete",
+    ),
+    path(
+        "org/<int:pk>/courses/<int:course_pk>/archive/",
+        certificate_manage_views.class_archive,
+        name="class_archive",
+    ),
+    path(
+        "archive/<int:pk>/",
+        certificate_manage_views.archive_detail,
+        name="certificate_archive_detail",
+    ),
+    path(
+        "archive/<int:pk>/progress/",
+        certificate_manage_views.archive_progress,
+        name="certificate_archive_progress",
+    ),
+    path(
+        "archive/<int:pk>/download/",
+        certificate_manage_views.archive_download,
+        name="certificate_archive_download",
+    ),
 ]
 
 urlpatterns = [

@@ -29,6 +29,14 @@
     });
   });
 
+  // A "select all" checkbox ticks every checkbox of its form named by data-check-all.
+  document.querySelectorAll("[data-check-all]").forEach(function (all) {
+    var boxes = all.form.querySelectorAll('input[type="checkbox"][name="' + all.getAttribute("data-check-all") + '"]');
+    all.addEventListener("change", function () {
+      boxes.forEach(function (box) { box.checked = all.checked; });
+    });
+  });
+
   // Progress polling for background jobs (roster import and later exports).
   document.querySelectorAll("[data-poll][data-progress-url]").forEach(function (box) {
     var url = box.getAttribute("data-progress-url");

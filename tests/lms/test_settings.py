@@ -11,6 +11,7 @@ PRODUCTION_ENV = {
     "ALLOWED_HOSTS": "lms.example.org",
     "DATABASE_URL": "postgres://lms@db.internal:5432/lms",
     "CELERY_BROKER_URL": "redis://redis.internal:6379/0",
+    "REDIS_URL": "redis://redis.internal:6379/2",
 }
 
 
@@ -41,9 +42,9 @@ def test_production_refuses_to_start_without_secret_key():
     assert "Set the SECRET_KEY environment variable" in result.stderr
 
 
-def test_production_refuses_to_start_without_hosts_database_or_broker():
-    """Missing host names, database or broker stop start-up too, each named."""
-    for missing in ("ALLOWED_HOSTS", "DATABASE_URL", "CELERY_BROKER_URL"):
+def test_production_refuses_to_start_without_hosts_database_broker_or_redis():
+    """Missing host names, database, broker or Redis stop start-up too, each named."""
+    for missing in ("ALLOWED_HOSTS", "DATABASE_URL", "CELERY_BROKER_URL", "REDIS_URL"):
         result = manage("check", **{missing: None})
         assert result.returncode != 0
         assert f"Set the {missing} environment variable" in result.stderr
