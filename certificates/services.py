@@ -165,7 +165,7 @@ def _send(task, object_id: int) -> bool:
     try:
         task.delay(object_id)
     except Exception:
-        logger.warning("%s(%s) left pending: could not send it", task.name, object_id)
+        logger.warning("%s(%s) left pending", task.name, object_id, exc_info=True)
         return False
     return True
 
@@ -201,7 +201,7 @@ def pdf_context(certificate: Certificate) -> dict:
         "certificate": certificate,
         "settings": look,
         "wording": wording.format_map(_Lenient(values)),
-        "qr_svg": qr.svg_data_uri(certificate.verify_url),
+        "qr_image": qr.png_data_uri(certificate.verify_url),
         "seal_url": pdf.image_file_url(look.seal, "max-300x300"),
         "background_url": pdf.image_file_url(look.background, "max-1200x850"),
     }
