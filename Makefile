@@ -9,19 +9,21 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1:8000
 # Debian packages: HarfBuzz subsetter + CJK fonts for fast Chinese PDFs, gettext for translations.
 RUN_PACKAGES := libharfbuzz-subset0 fonts-noto-cjk gettext ffmpeg
-# Tests also drive Debian's Chromium and read PDFs with poppler.
-TEST_PACKAGES := $(RUN_PACKAGES) chromium poppler-utils
+# Tests also drive Debian's Chromium, read PDFs with poppler and QR codes with zbar.
+TEST_PACKAGES := $(RUN_PACKAGES) chromium poppler-utils zbar-tools
 
 .PHONY: run test setup setup-test bench lint format messages clean
 
 run: setup
 	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py certificate_font
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py runserver $(HOST)
 
 test: setup-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/python manage.py certificate_font
 	$(BIN)/pytest
 
 setup: $(VENV)/.installed
@@ -43,8 +45,13 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/bin/python
 	$(BIN)/pip install --quiet ".[test]"
 	touch $(VENV)/.installed $@
 
+# Every benchmark (bench/README.md) on throwaway databases: make bench [BENCH_DB=postgres]
+BENCH_DB ?= sqlite
 bench: setup
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py --db $(BENCH_DB)
+	$(BIN)/python bench/courses.py --db $(BENCH_DB)
+	$(BIN)/python bench/certificates.py --db $(BENCH_DB)
+	$(BIN)/python bench/peers.py --db $(BENCH_DB)
 
 lint:
 	$(BIN)/ruff check .
