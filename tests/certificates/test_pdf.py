@@ -68,13 +68,16 @@ def test_statement_lists_the_years_ledger_on_a4_portrait(people):
             hours=Decimal("1.5"), description=f"社区治理专题{n}", year=2026,
         )  # fmt: skip
     statement = services.statement_issue(cadre=people.cadre, year=2026)
-    pdf = read_pdf(services.certificate_render(certificate_id=statement.pk).pdf.path)
+    statement = services.certificate_render(certificate_id=statement.pk)
+    pdf = read_pdf(statement.pdf.path)
     assert "595.276 x 841.89" in pdf.page_size  # A4 portrait
     assert (
         "2026年度继续教育学时证明" in pdf.compact and "累计完成继续教育学时4.5学时" in pdf.compact
     )
     assert all(f"社区治理专题{n}" in pdf.compact for n in range(3))
     assert "桂花园社区第一党支部" in pdf.compact
+    assert len(pdf.fonts) == 1  # one weight: no second, synthesized-bold copy of the font
+    assert statement.pdf.size < 100 * 1024
 
 
 def test_admin_wording_and_signatories_appear(people):
