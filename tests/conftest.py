@@ -8,6 +8,7 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from lms.services import organization_create
 
 from .factories import PASSWORD, UserFactory, make_cadre, make_lecturer, make_secretary
+from .workers import worker, workers  # noqa: F401  (fixtures: real Celery workers)
 
 
 @pytest.fixture

@@ -117,7 +117,7 @@ class TestSerialsAndCodes:
         assert codes.mask_name("张秀英", "full") == "张秀英"
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_issuing_is_gapless(tree):
     """Eight threads issue at once for eight cadres of one branch: serials 1…8, no gaps."""
     if connection.vendor == "sqlite":
