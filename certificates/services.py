@@ -231,10 +231,12 @@ def certificate_render(*, certificate_id: int) -> Certificate:
         if certificate.status == Certificate.Status.ISSUED and certificate.pdf:
             return certificate
         content = pdf.render_pdf(template_for(certificate), pdf_context(certificate))
-        name = f"{certificate.serial}.pdf"
-        if certificate.pdf:
-            certificate.pdf.delete(save=False)  # a file left by an attempt that died
-        certificate.pdf.save(name, ContentFile(content), save=False)
+        # An attempt that died after storing its file but before committing left the file
+        # without the row knowing: replace it rather than store a second copy beside it.
+        name = certificate.pdf.field.generate_filename(certificate, f"{certificate.serial}.pdf")
+        if certificate.pdf.storage.exists(name):
+            certificate.pdf.storage.delete(name)
+        certificate.pdf.save(name.rsplit("/", 1)[-1], ContentFile(content), save=False)
         certificate.status = Certificate.Status.ISSUED
         certificate.last_error = ""
         certificate.render_attempts = F("render_attempts") + 1

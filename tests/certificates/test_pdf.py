@@ -2,6 +2,7 @@
 
 import datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -127,3 +128,22 @@ def test_bad_serial_formats_are_refused(serial_format):
     look = CertificateSettings(serial_format=serial_format)
     with pytest.raises(ValidationError):
         look.clean()
+
+
+def test_a_file_left_by_a_dead_attempt_is_replaced(people):
+    """A worker killed after storing the PDF but before committing: the retry replaces the
+    orphan instead of storing a second copy beside it."""
+    from django.core.files.base import ContentFile
+
+    certificate = services.certificate_issue(
+        cadre=people.cadre, kind=Certificate.Kind.COURSE, subject="course:7", title="课程",
+        hours=Decimal("1"), completed_on=datetime.date(2026, 11, 26),
+    )  # fmt: skip
+    field = Certificate._meta.get_field("pdf")
+    expected = field.generate_filename(certificate, f"{certificate.serial}.pdf")
+    field.storage.save(expected, ContentFile(b"half-written"))
+    rendered_again = services.certificate_render(certificate_id=certificate.pk)
+    assert rendered_again.pdf.name == expected
+    folder = Path(rendered_again.pdf.path).parent
+    assert [p.name for p in folder.glob(f"{certificate.serial}*")] == [f"{certificate.serial}.pdf"]
+    assert Path(rendered_again.pdf.path).read_bytes().startswith(b"%PDF")
