@@ -2,14 +2,18 @@
 
 import os
 import shutil
+import subprocess
+import tempfile
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
+from django.core.files import File
 from django.test.testcases import _MediaFilesHandler
 from django.utils import timezone
 from wagtail.models import Page
+from wagtailmedia.models import Media
 
-from courses.demo_video import demo_video
 from courses.models import CourseIndexPage, CoursePage, LessonPage, TrainingRequirement
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -79,7 +83,7 @@ def required_video_course(tree):
     )
     catalogue.add_child(instance=course)
     course.save_revision().publish()
-    video = demo_video(title="走进网格", seconds=VIDEO_SECONDS)
+    video = webm_video(title="走进网格", seconds=VIDEO_SECONDS)
     lesson = LessonPage(title="走进网格", slug="zjwg", duration_minutes=1, body=[("video", video)])
     Page.objects.get(pk=course.pk).add_child(instance=lesson)
     lesson.save_revision().publish()
@@ -88,3 +92,32 @@ def required_video_course(tree):
     )
     requirement.required_courses.add(course)
     return course
+
+
+def play_video(page) -> None:
+    """Starts the lesson video muted (so no autoplay rule can block it) and waits, with a
+    time limit, until it really plays; `play()`'s own promise is not awaited, as it may never
+    settle if the media stalls."""
+    page.wait_for_function("document.querySelector('video').readyState >= 1")
+    page.evaluate("() => { const v = document.querySelector('video'); v.muted = true; v.play(); }")
+    playing = "(v => !v.paused && v.currentTime > 0)(document.querySelector('video'))"
+    page.wait_for_function(playing, timeout=15_000)
+
+
+def webm_video(*, title: str, seconds: int) -> Media:
+    """A short VP8 WebM lesson video (ffmpeg's test pattern). The demo's H.264 MP4 plays on
+    phones, but Debian's headless Chromium intermittently stalls decoding H.264 at
+    HAVE_METADATA (seen when other tests ran first in the same session); VP8 it always plays."""
+    with tempfile.TemporaryDirectory() as folder:
+        target = Path(folder) / "video.webm"
+        subprocess.run(
+            ["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-y", "-f", "lavfi",
+             "-i", "testsrc2=size=320x180:rate=10", "-t", str(seconds), "-c:v", "libvpx",
+             "-b:v", "200k", str(target)],
+            check=True,
+        )  # fmt: skip
+        media = Media(title=title, type="video", duration=float(seconds), width=320, height=180)
+        with target.open("rb") as handle:
+            media.file.save("lesson.webm", File(handle), save=False)
+    media.save()
+    return media

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 from courses.models import CreditEntry
 
 from ..factories import PASSWORD
-from .conftest import TITLE, VIDEO_SECONDS
+from .conftest import TITLE, VIDEO_SECONDS, play_video
 
 pytestmark = [
     pytest.mark.browser,
@@ -38,7 +38,7 @@ def test_cadre_completes_a_required_course_on_a_phone(
     # Dragging ahead is refused: the player jumps back to what has been watched.
     phone.evaluate("document.querySelector('video').currentTime = 3")
     expect(phone.get_by_text("未观看的部分不能跳过")).to_be_visible()
-    phone.evaluate("v => { v.muted = true; return v.play(); }", video.element_handle())
+    play_video(phone)
     expect(phone.get_by_text("课程已完成")).to_be_visible(timeout=(VIDEO_SECONDS + 10) * 1000)
 
     entry = CreditEntry.objects.get(cadre=people.cadre)

@@ -8,7 +8,7 @@ from certificates.models import Certificate
 
 from ..certificates.conftest import compact, read_pdf, read_qr_codes
 from ..factories import PASSWORD
-from .conftest import TITLE
+from .conftest import TITLE, play_video
 
 pytestmark = [
     pytest.mark.browser,
@@ -30,9 +30,7 @@ def test_certificate_from_completion_to_revocation(
     settings.SITE_URL = live_server.url  # what the QR code points at
     log_in(phone, live_server.url, people.cadre)
     phone.goto(live_server.url + required_video_course.url + "zjwg/")
-    phone.wait_for_function("document.querySelector('video').readyState >= 1")
-    phone.evaluate("document.querySelector('video').muted = true")
-    phone.evaluate("document.querySelector('video').play()")
+    play_video(phone)
     expect(phone.get_by_text("课程已完成")).to_be_visible(timeout=20_000)
 
     phone.get_by_role("link", name="我的证书").click()
