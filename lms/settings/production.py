@@ -1,7 +1,7 @@
 """Production: PostgreSQL, Redis, Celery workers; refuses to start without its secrets."""
 
 from .base import *  # noqa: F403
-from .base import MIDDLEWARE, REDIS_URL, env
+from .base import MIDDLEWARE, env
 
 DEBUG = False
 SECRET_KEY = env("SECRET_KEY")  # no default: a missing key stops start-up
@@ -22,9 +22,8 @@ CELERY_BROKER_URL = env("CELERY_BROKER_URL")
 CELERY_TASK_ALWAYS_EAGER = False
 # Sessions and rate limits (certificate verification) need a cache every process shares.
 env("REDIS_URL")  # no default: a missing Redis stops start-up, named
-# django-ratelimit 4.1 lists django-redis but not Django's own RedisCache, whose add() is
-# SET NX and incr() is INCR: the atomic counters it needs. Any other cache still fails.
-SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"] if REDIS_URL else []
+# Django's RedisCache (see base); the local-memory cache's errors are not silenced here.
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
 
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
