@@ -7,10 +7,18 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from lms.models import User
+from lms.models import Membership, User
 
 from . import selectors, signals
-from .models import CoursePage, CreditEntry, CreditRules, Enrollment, LessonPage, LessonProgress
+from .models import (
+    CoursePage,
+    CreditEntry,
+    CreditRules,
+    Enrollment,
+    LessonPage,
+    LessonProgress,
+    TrainingRequirement,
+)
 
 # A heartbeat credits at most this much time since the previous one: a phone that slept,
 # or a tab left in the background, does not earn the gap.
@@ -122,6 +130,34 @@ def required_enrollments_sync(
         ignore_conflicts=True,
     )
     return len(created)
+
+
+def requirement_enrollments_sync(*, requirement: TrainingRequirement) -> int:
+    """Assigns a requirement's published courses to every cadre it covers (the organization's
+    subtree, narrowed by positions and member types), in bulk; already enrolled ones are left
+    as they are. Returns how many enrollments were created."""
+    cadres = Membership.objects.filter(
+        role=Membership.Role.CADRE,
+        organization__path__startswith=requirement.organization.path,
+    )
+    if requirement.positions:
+        cadres = cadres.filter(user__cadre_profile__position__in=requirement.positions)
+    if requirement.member_types:
+        cadres = cadres.filter(user__cadre_profile__member_type__in=requirement.member_types)
+    cadre_ids = list(cadres.values_list("user_id", flat=True))
+    course_ids = list(requirement.required_courses.live().values_list("pk", flat=True))
+    before = Enrollment.objects.filter(cadre_id__in=cadre_ids, course_id__in=course_ids).count()
+    Enrollment.objects.bulk_create(
+        [
+            Enrollment(cadre_id=cadre_id, course_id=course_id, source=Enrollment.Source.REQUIRED)
+            for cadre_id in cadre_ids
+            for course_id in course_ids
+        ],
+        ignore_conflicts=True,
+        batch_size=1000,
+    )
+    after = Enrollment.objects.filter(cadre_id__in=cadre_ids, course_id__in=course_ids).count()
+    return after - before
 
 
 # --- progress --------------------------------------------------------------------------------

@@ -3,7 +3,6 @@
 from django.db.models import Count, Q, QuerySet
 
 from courses import selectors as course_selectors
-from courses import services as course_services
 from courses.models import CourseIndexPage
 
 from . import permissions
@@ -21,8 +20,7 @@ def home_memberships() -> QuerySet[Membership]:
 
 def home_context_for(user, *, year: int) -> dict:
     """What the home page shows a logged-in person: 我的学习 for cadres, managed organizations.
-
-    Required courses of the year are assigned here first, so a cadre finds them on arrival.
+    (Required courses are assigned at login and when requirements change: courses/receivers.py.)
     """
     if not user.is_authenticated:
         return {}
@@ -33,7 +31,6 @@ def home_context_for(user, *, year: int) -> dict:
     }
     if membership:
         requirement = course_selectors.requirement_for(user, year, membership=membership)
-        course_services.required_enrollments_sync(cadre=user, year=year, requirement=requirement)
         context["learning"] = course_selectors.my_learning(user, year, requirement)
     context["catalogue"] = CourseIndexPage.objects.live().first()
     if permissions.is_manager(user):

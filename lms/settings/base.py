@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -192,6 +193,10 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Defaults for the periodic jobs; django-celery-beat copies them into the database, where
 # administrators can change them.
 CELERY_BEAT_SCHEDULE = {
+    "required-enrollments-sync": {
+        "task": "courses.tasks.required_enrollments_sync_all",
+        "schedule": crontab(hour=2, minute=30),
+    },
     "certificates-pending-sweep": {
         "task": "certificates.tasks.certificates_pending_sweep",
         "schedule": 300.0,
