@@ -1,9 +1,24 @@
 """Reads for pages about people and organizations, with their joins and counts in one place."""
 
-from django.db.models import Count, Q, QuerySet
+from decimal import Decimal
+
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 
 from courses import selectors as course_selectors
-from courses.models import CourseIndexPage
+from courses.models import CourseIndexPage, CreditEntry, Enrollment, TrainingRequirement
 
 from . import permissions
 from .models import Membership, Organization, RosterImport, User
@@ -86,3 +101,112 @@ def cadre_home_membership(cadre: User) -> Membership | None:
 
 def roster_imports_for(organization: Organization) -> QuerySet[RosterImport]:
     return RosterImport.objects.filter(organization=organization).select_related("uploaded_by")[:10]
+
+
+# 学时完成情况: hours of the year against the requirement, for many cadres at once.
+
+HOURS = DecimalField(max_digits=8, decimal_places=2)
+
+
+def year_requirements(year: int) -> list[TrainingRequirement]:
+    """The year's requirements with their organizations and required course ids (2 queries)."""
+    return list(
+        TrainingRequirement.objects.filter(year=year)
+        .select_related("organization")
+        .prefetch_related("required_courses")
+    )
+
+
+def with_year_hours(memberships: QuerySet[Membership], year: int) -> QuerySet[Membership]:
+    """Annotates `year_hours`: the ledger's sum for the cadre and year, reversals included
+    (a correlated subquery, so no extra query)."""
+    ledger = (
+        CreditEntry.objects.filter(cadre=OuterRef("user_id"), year=year)
+        .order_by()
+        .values("cadre")
+        .annotate(total=Sum("hours"))
+        .values("total")
+    )
+    return memberships.annotate(
+        year_hours=Coalesce(
+            Subquery(ledger, output_field=HOURS), Value(Decimal("0")), output_field=HOURS
+        )
+    )
+
+
+def _requirement_filter(requirement: TrainingRequirement) -> Q:
+    """TrainingRequirement.applies_to for a home membership, as a database condition."""
+    condition = Q(organization__path__startswith=requirement.organization.path)
+    if requirement.positions:
+        condition &= Q(user__cadre_profile__position__in=requirement.positions)
+    if requirement.member_types:
+        condition &= Q(user__cadre_profile__member_type__in=requirement.member_types)
+    return condition
+
+
+def behind_requirement(
+    memberships: QuerySet[Membership], requirements: list[TrainingRequirement]
+) -> QuerySet[Membership]:
+    """Only cadres with a requirement whose year's hours are below it; `memberships` must
+    carry `year_hours`. The strictest applicable requirement comes first in the CASE."""
+    if not requirements:
+        return memberships.none()
+    strictest_first = sorted(requirements, key=lambda r: r.total_hours, reverse=True)
+    required_hours = Case(
+        *(When(_requirement_filter(r), then=Value(r.total_hours)) for r in strictest_first),
+        default=None,
+        output_field=HOURS,
+    )
+    return memberships.annotate(required_hours=required_hours).filter(
+        year_hours__lt=F("required_hours")
+    )
+
+
+def format_hours(hours: Decimal) -> str:
+    """12.50 → "12.5", 32.0 → "32"."""
+    text = f"{hours:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def set_tracking(memberships, requirements: list[TrainingRequirement], *, cadre_ids=None) -> None:
+    """Sets on each membership (annotated by `with_year_hours`): `hours`, `required_hours`,
+    `hours_percent`, `is_behind`, `required_total` and `required_done`.
+
+    Requirements are matched in Python with `applies_to`; completed required courses come
+    from one query over the cadres' enrollments (`cadre_ids`: a list or a values() queryset,
+    by default the memberships' users).
+    """
+    memberships = list(memberships)
+    required_ids: dict[int, set[int]] = {}
+    for membership in memberships:
+        profile = getattr(membership.user, "cadre_profile", None)
+        applying = [r for r in requirements if r.applies_to(profile, membership.organization)]
+        membership.hours = Decimal(membership.year_hours or 0).quantize(course_selectors.CENT)
+        membership.has_requirement = bool(applying)
+        membership.required_hours = max((r.total_hours for r in applying), default=None)
+        required_ids[membership.user_id] = {
+            course.pk for r in applying for course in r.required_courses.all()
+        }
+        membership.required_total = len(required_ids[membership.user_id])
+        membership.required_done = 0
+        membership.hours_percent = course_selectors.percent(
+            membership.hours, membership.required_hours
+        )
+        membership.hours_label = format_hours(membership.hours)
+        membership.required_label = format_hours(membership.required_hours) if applying else "—"
+        membership.is_behind = (
+            membership.required_hours is not None and membership.hours < membership.required_hours
+        )
+    all_required = set().union(*required_ids.values()) if required_ids else set()
+    if not all_required:
+        return
+    if cadre_ids is None:
+        cadre_ids = list(required_ids)
+    done = Enrollment.objects.filter(
+        cadre_id__in=cadre_ids, course_id__in=all_required, completed_at__isnull=False
+    ).values_list("cadre_id", "course_id")
+    by_cadre = {m.user_id: m for m in memberships}
+    for cadre_id, course_id in done:
+        membership = by_cadre.get(cadre_id)
+        if membership is not None and course_id in required_ids[cadre_id]:
+            membership.required_done += 1

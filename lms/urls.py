@@ -23,6 +23,7 @@ accounts = [
 manage = [
     path("", views.manage_index, name="manage_index"),
     path("org/<int:pk>/", views.organization_detail, name="organization_detail"),
+    path("org/<int:pk>/export.xlsx", views.organization_export, name="organization_export"),
     path("org/<int:pk>/roster/", views.roster_upload, name="roster_upload"),
     path("org/<int:pk>/roster/template.xlsx", views.roster_template, name="roster_template"),
     path("cadre/<int:pk>/", views.cadre_detail, name="cadre_detail"),

@@ -133,8 +133,10 @@ class TestOrganizationPages:
         small = page_queries(client, url)
         for n in range(60):
             make_cadre(tree.sakura if n % 2 else tree.branch, mobile=f"136{n:08d}")
-        # the 11th query: the courses of the subtree's cadres, with counts (certificates app)
-        assert small == page_queries(client, url) == 11
+        # the 11th query: the courses of the subtree's cadres, with counts (certificates app);
+        # the 12th: the year's training requirements for the hours column (none exist here, so
+        # their required courses and the enrollments are not asked for; see test_tracking.py)
+        assert small == page_queries(client, url) == 12
 
 
 class TestCmsAccess:
