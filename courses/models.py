@@ -369,6 +369,15 @@ class TrainingRequirement(models.Model):
     def __str__(self):
         return f"{self.year} · {self.name}"
 
+    def membership_filter(self) -> Q:
+        """`applies_to` as a condition on home memberships, for whole subtrees at once."""
+        condition = Q(organization__path__startswith=self.organization.path)
+        if self.positions:
+            condition &= Q(user__cadre_profile__position__in=self.positions)
+        if self.member_types:
+            condition &= Q(user__cadre_profile__member_type__in=self.member_types)
+        return condition
+
     def applies_to(self, profile: CadreProfile | None, home: Organization | None) -> bool:
         if home is None or not home.path.startswith(self.organization.path):
             return False

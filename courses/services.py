@@ -136,14 +136,7 @@ def requirement_enrollments_sync(*, requirement: TrainingRequirement) -> int:
     """Assigns a requirement's published courses to every cadre it covers (the organization's
     subtree, narrowed by positions and member types), in bulk; already enrolled ones are left
     as they are. Returns how many enrollments were created."""
-    cadres = Membership.objects.filter(
-        role=Membership.Role.CADRE,
-        organization__path__startswith=requirement.organization.path,
-    )
-    if requirement.positions:
-        cadres = cadres.filter(user__cadre_profile__position__in=requirement.positions)
-    if requirement.member_types:
-        cadres = cadres.filter(user__cadre_profile__member_type__in=requirement.member_types)
+    cadres = Membership.objects.filter(requirement.membership_filter(), role=Membership.Role.CADRE)
     cadre_ids = list(cadres.values_list("user_id", flat=True))
     course_ids = list(requirement.required_courses.live().values_list("pk", flat=True))
     before = Enrollment.objects.filter(cadre_id__in=cadre_ids, course_id__in=course_ids).count()

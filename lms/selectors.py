@@ -134,16 +134,6 @@ def with_year_hours(memberships: QuerySet[Membership], year: int) -> QuerySet[Me
     )
 
 
-def _requirement_filter(requirement: TrainingRequirement) -> Q:
-    """TrainingRequirement.applies_to for a home membership, as a database condition."""
-    condition = Q(organization__path__startswith=requirement.organization.path)
-    if requirement.positions:
-        condition &= Q(user__cadre_profile__position__in=requirement.positions)
-    if requirement.member_types:
-        condition &= Q(user__cadre_profile__member_type__in=requirement.member_types)
-    return condition
-
-
 def behind_requirement(
     memberships: QuerySet[Membership], requirements: list[TrainingRequirement]
 ) -> QuerySet[Membership]:
@@ -153,7 +143,7 @@ def behind_requirement(
         return memberships.none()
     strictest_first = sorted(requirements, key=lambda r: r.total_hours, reverse=True)
     required_hours = Case(
-        *(When(_requirement_filter(r), then=Value(r.total_hours)) for r in strictest_first),
+        *(When(r.membership_filter(), then=Value(r.total_hours)) for r in strictest_first),
         default=None,
         output_field=HOURS,
     )
