@@ -254,3 +254,25 @@ class HomePage(Page):
         context = super().get_context(request, *args, **kwargs)
         context.update(home_context_for(request.user, year=timezone.localdate().year))
         return context
+
+
+class Notification(models.Model):
+    """A message for one person, shown in their notification centre and sent on its channels."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("body"), blank=True)
+    url = models.CharField(
+        _("link"), max_length=300, blank=True, help_text=_("A path on this site, such as /learn/.")
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["user", "read_at"])]
+
+    def __str__(self):
+        return f"{self.user} · {self.title}"

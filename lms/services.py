@@ -1,14 +1,15 @@
-"""Writes that matter for people and organizations: accounts, memberships, roster imports."""
+"""Writes about people and organizations: accounts, memberships, rosters, notifications."""
 
 import logging
 from collections import defaultdict
+from collections.abc import Iterable
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext, override
 
-from . import permissions
-from .models import CadreProfile, Membership, Organization, RosterImport, User
+from . import notifications, permissions
+from .models import CadreProfile, Membership, Notification, Organization, RosterImport, User
 from .roster import RosterFileError, RowValidator, read_rows
 
 PROFILE_FIELDS = (
@@ -224,3 +225,23 @@ def user_password_set(*, user: User, password: str) -> User:
     user.must_change_password = False
     user.save(update_fields=["password", "must_change_password"])
     return user
+
+
+@transaction.atomic
+def notification_send(*, user: User, title: str, body: str = "", url: str = "") -> Notification:
+    """Keeps a notification for `user` and, once committed, sends it through every channel."""
+    if url and not notifications.is_site_path(url):
+        raise ValueError(f"notification links must be paths on this site, not {url!r}")
+    notification = Notification.objects.create(user=user, title=title, body=body, url=url)
+    transaction.on_commit(
+        lambda: notifications.deliver(user=user, title=title, body=body, url=url), robust=True
+    )
+    return notification
+
+
+def notifications_mark_read(*, user: User, ids: Iterable[int] | None = None) -> int:
+    """Marks `user`'s unread notifications read, only those in `ids` if given; returns how many."""
+    unread = Notification.objects.filter(user=user, read_at__isnull=True)
+    if ids is not None:
+        unread = unread.filter(pk__in=ids)
+    return unread.update(read_at=timezone.now())

@@ -1,4 +1,4 @@
-"""URL configuration: accounts, tracking pages, the CMS, and Wagtail's page tree last."""
+"""URL configuration: accounts, notifications, tracking pages, the CMS, Wagtail's page tree last."""
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
@@ -18,6 +18,12 @@ accounts = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password/", views.PasswordChangeView.as_view(), name="password_change"),
+]
+
+notifications = [
+    path("", views.notification_list, name="notification_list"),
+    path("<int:pk>/open/", views.notification_open, name="notification_open"),
+    path("read/", views.notifications_mark_all_read, name="notifications_mark_all_read"),
 ]
 
 manage = [
@@ -73,6 +79,7 @@ manage = [
 
 urlpatterns = [
     path("accounts/", include(accounts)),
+    path("notifications/", include(notifications)),
     path("manage/", include(manage)),
     path("learn/", include("courses.urls")),
     path("certificates/", include("certificates.urls")),

@@ -1,4 +1,4 @@
-"""Pages for logging in and for secretaries managing their organizations and rosters."""
+"""Pages for logging in, notifications, and secretaries managing organizations and rosters."""
 
 from functools import wraps
 from io import BytesIO
@@ -15,15 +15,16 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 from openpyxl import Workbook
 
-from . import permissions, selectors, services
+from . import notifications, permissions, selectors, services
 from .forms import LoginForm, RosterUploadForm
-from .models import RosterImport
+from .models import Notification, RosterImport
 from .roster import build_template, format_error
 
 CADRES_PER_PAGE = 30
+NOTIFICATIONS_PER_PAGE = 20
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -47,6 +48,35 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         update_session_auth_hash(self.request, self.request.user)
         messages.success(self.request, _("Your password has been changed."))
         return redirect(self.get_success_url())
+
+
+@login_required
+def notification_list(request):
+    """The person's notifications, newest first; unread ones stand out."""
+    page = Paginator(request.user.notifications.all(), NOTIFICATIONS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "lms/notification_list.html", {"page": page})
+
+
+@login_required
+def notification_open(request, pk):
+    """Marks the notification read and follows its link; only ever to a path on this site."""
+    notification = get_object_or_404(Notification, pk=pk, user=request.user)
+    if notification.read_at is None:
+        services.notifications_mark_read(user=request.user, ids=[notification.pk])
+    if notifications.is_site_path(notification.url):
+        return redirect(notification.url)
+    return redirect("notification_list")
+
+
+@login_required
+@require_POST
+def notifications_mark_all_read(request):
+    """Marks every notification of the person read."""
+    services.notifications_mark_read(user=request.user)
+    messages.success(request, _("All notifications are marked as read."))
+    return redirect("notification_list")
 
 
 def manager_required(view):

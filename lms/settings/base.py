@@ -221,6 +221,11 @@ WAGTAIL_CONTENT_LANGUAGES = [("zh-hans", "简体中文")]
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILDOCS_EXTENSIONS = ["pdf", "docx", "pptx", "xlsx", "txt"]
 
+# Notifications: every one is kept for the notification centre, then sent through these
+# channels in order (dotted paths to classes with a `send` method; see lms/notifications.py).
+# LogChannel stands in for SMS or WeChat until a provider is chosen.
+NOTIFICATION_CHANNELS = ["lms.notifications.EmailChannel", "lms.notifications.LogChannel"]
+
 # Roster import limits (花名册导入).
 ROSTER_MAX_ROWS = env.int("ROSTER_MAX_ROWS", default=5000)
 ROSTER_MAX_BYTES = env.int("ROSTER_MAX_BYTES", default=5 * 1024 * 1024)

@@ -19,11 +19,13 @@ from .conftest import read_pdf
 pytestmark = pytest.mark.django_db
 
 # user, managed paths, the organization, the courses certified in the subtree (subjects, then
-# pages), count, page of certificates, the two permission lookups of the navigation
-LIST_QUERIES = 9
+# pages), count, page of certificates, the two permission lookups of the navigation, the
+# unread-notification badge
+LIST_QUERIES = 10
 # user, managed paths, the organization, the course, the class with certificates in one query,
-# the two permission lookups of the navigation, the secretary's recent archives
-CLASS_QUERIES = 8
+# the two permission lookups of the navigation, the secretary's recent archives, the
+# unread-notification badge
+CLASS_QUERIES = 9
 
 
 def enroll(course, *cadres):

@@ -9,8 +9,9 @@ pytestmark = pytest.mark.django_db
 
 # user, Wagtail site + page + alias check + view restrictions, home membership with
 # profile, managed paths, the two permission lookups of the navigation; 我的学习:
-# requirements, hours by kind, enrollments, recent credits, the catalogue link
-HOME_QUERIES = 14
+# requirements, hours by kind, enrollments, recent credits, the catalogue link; the
+# unread-notification badge
+HOME_QUERIES = 15
 
 
 class TestHomePage:
@@ -135,8 +136,9 @@ class TestOrganizationPages:
             make_cadre(tree.sakura if n % 2 else tree.branch, mobile=f"136{n:08d}")
         # the 11th query: the courses of the subtree's cadres, with counts (certificates app);
         # the 12th: the year's training requirements for the hours column (none exist here, so
-        # their required courses and the enrollments are not asked for; see test_tracking.py)
-        assert small == page_queries(client, url) == 12
+        # their required courses and the enrollments are not asked for; see test_tracking.py);
+        # the 13th: the unread-notification badge in the header
+        assert small == page_queries(client, url) == 13
 
 
 class TestCmsAccess:

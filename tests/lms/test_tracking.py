@@ -135,10 +135,10 @@ class TestHoursOnTheOrganizationPage:
             grant(cadre, "1.5", "class:2")
             Enrollment.objects.create(cadre=cadre, course=course, completed_at=timezone.now())
         assert len(rows_by_user(client.get(url))) == 12
-        # the pinned 11 of test_pages, then the year's requirements, their required
-        # courses, and the page's completed required enrollments
-        assert small == page_queries(client, url) == 14
-        assert small == page_queries(client, url + "?behind=1") == 14
+        # the pinned 12 of test_pages (with the notification badge), then the year's
+        # requirements, their required courses, and the page's completed required enrollments
+        assert small == page_queries(client, url) == 15
+        assert small == page_queries(client, url + "?behind=1") == 15
 
 
 class TestExcelExport:
