@@ -215,9 +215,37 @@ def lesson_heartbeat(
 
 def _lesson_done(progress: LessonProgress, lesson: LessonPage, duration: float, video: bool):
     if video:
-        return progress.furthest_position >= duration * VIDEO_COMPLETION_SHARE
-    needed = CreditRules.load().reading_seconds(lesson.plain_text, lesson.duration_minutes)
-    return progress.seconds_credited >= needed
+        studied = progress.furthest_position >= duration * VIDEO_COMPLETION_SHARE
+    else:
+        needed = CreditRules.load().reading_seconds(lesson.plain_text, lesson.duration_minutes)
+        studied = progress.seconds_credited >= needed
+    # a lesson with a test is completed by passing it (lesson_test_passed), not by time
+    return studied and not lesson.quizzes.exists()
+
+
+def lesson_test_passed(*, cadre: User, lesson: LessonPage, source: str, description: str) -> None:
+    """The lesson's test was passed: the lesson is complete, the test's hours are credited once,
+    and the course completes if this was its last required lesson."""
+    course_path = lesson.path[: -lesson.steplen]
+    enrollment = Enrollment.objects.filter(cadre=cadre, course__path=course_path).first()
+    if enrollment is None:
+        raise NotEnrolled("not enrolled in this lesson's course")
+    progress, _ = LessonProgress.objects.get_or_create(
+        cadre=cadre, lesson=lesson, defaults={"enrollment": enrollment}
+    )
+    if progress.completed_at is None:
+        progress.completed_at = timezone.now()
+        progress.save(update_fields=["completed_at"])
+    hours = CreditRules.load().test_pass_hours
+    if hours > 0:
+        credit_grant(
+            cadre=cadre,
+            kind=CreditEntry.Kind.TEST_PASS,
+            source=source,
+            hours=hours,
+            description=description,
+        )
+    course_completion_check(enrollment=enrollment)
 
 
 def course_completion_check(*, enrollment: Enrollment) -> bool:

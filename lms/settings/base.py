@@ -197,6 +197,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "courses.tasks.required_enrollments_sync_all",
         "schedule": crontab(hour=2, minute=30),
     },
+    "quiz-attempts-close-overdue": {
+        "task": "assessments.tasks.attempts_close_overdue",
+        "schedule": 60.0,
+    },
     "certificates-pending-sweep": {
         "task": "certificates.tasks.certificates_pending_sweep",
         "schedule": 300.0,

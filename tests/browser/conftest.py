@@ -16,6 +16,8 @@ from wagtailmedia.models import Media
 
 from courses.models import CourseIndexPage, CoursePage, LessonPage, TrainingRequirement
 
+from ..factories import PASSWORD
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
@@ -92,6 +94,15 @@ def required_video_course(tree):
     )
     requirement.required_courses.add(course)
     return course
+
+
+def log_in(page, base_url, user):
+    """Logs in through the form with the user's mobile number."""
+    page.goto(base_url + "/accounts/login/")
+    page.get_by_label("手机号或用户名").fill(user.mobile)
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(base_url + "/")
 
 
 def play_video(page) -> None:

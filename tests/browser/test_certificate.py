@@ -7,21 +7,12 @@ from playwright.sync_api import expect
 from certificates.models import Certificate
 
 from ..certificates.conftest import compact, read_pdf, read_qr_codes
-from ..factories import PASSWORD
-from .conftest import TITLE, play_video
+from .conftest import TITLE, log_in, play_video
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
-
-
-def log_in(page, base_url, user):
-    page.goto(base_url + "/accounts/login/")
-    page.get_by_label("手机号或用户名").fill(user.mobile)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(base_url + "/")
 
 
 def test_certificate_from_completion_to_revocation(
