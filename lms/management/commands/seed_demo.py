@@ -6,6 +6,7 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from assessments.demo import seed_assessments
 from certificates.demo import seed_certificates
 from courses.demo import seed_courses
 from lms import services
@@ -106,6 +107,7 @@ class Command(BaseCommand):
                 logins.append((f"讲师 · {title}", username, DEMO_PASSWORD))
         self.report(logins)
         seed_courses(stdout=self.stdout)
+        seed_assessments(stdout=self.stdout)
         seed_certificates(stdout=self.stdout)
 
     def organization(self, code, name, level, parent):
