@@ -51,6 +51,7 @@ bench: setup
 	$(BIN)/python bench/run.py --db $(BENCH_DB)
 	$(BIN)/python bench/courses.py --db $(BENCH_DB)
 	$(BIN)/python bench/certificates.py --db $(BENCH_DB)
+	$(BIN)/python bench/assessments.py --db $(BENCH_DB)
 	$(BIN)/python bench/peers.py --db $(BENCH_DB)
 
 lint:
