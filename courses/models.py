@@ -52,7 +52,7 @@ class LecturerProfile(models.Model):
         PRACTITIONER = "practitioner", _("Industry practitioner")
 
     name = models.CharField(_("name"), max_length=50)
-    title = models.CharField(_("title"), max_length=100, blank=True)
+    title = models.CharField(_("academic title"), max_length=100, blank=True)
     institution = models.CharField(_("institution"), max_length=100, blank=True)
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     bio = models.TextField(_("biography"), blank=True)

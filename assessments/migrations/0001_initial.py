@@ -203,7 +203,7 @@ class Migration(migrations.Migration):
                 ('response', models.JSONField(blank=True, null=True)),
                 ('saved_at', models.DateTimeField(blank=True, null=True)),
                 ('score', models.DecimalField(blank=True, decimal_places=2, max_digits=5, null=True)),
-                ('comment', models.TextField(blank=True, verbose_name='comment')),
+                ('comment', models.TextField(blank=True, verbose_name="marker's comment")),
                 ('marked_at', models.DateTimeField(blank=True, null=True)),
                 ('attempt', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='questions', to='assessments.attempt')),
                 ('marked_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
