@@ -2,6 +2,7 @@
 and a quiz whose time runs out in the page is submitted by the clock."""
 
 import datetime
+import re
 
 import pytest
 from django.utils import timezone
@@ -32,7 +33,10 @@ def timed_quiz(people, bank):  # noqa: F811
 
 
 def seconds_shown(phone) -> int:
-    text = phone.locator("[data-timer-value]").inner_text()
+    """The clock as the page's script shows it (mm:ss), once the script has taken over."""
+    clock = phone.locator("[data-timer-value]")
+    expect(clock).to_have_text(re.compile(r"^\d+:\d\d$"))
+    text = clock.inner_text()
     minutes, seconds = text.split(":")[-2:]
     return int(minutes) * 60 + int(seconds)
 
