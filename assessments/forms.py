@@ -16,8 +16,9 @@ from lms.permissions import LECTURERS_GROUP
 
 from . import importing
 from .formats import FormatError
-from .models import Question, QuestionCategory, QuizSlot
+from .models import PaperSection, Question, QuestionCategory, QuizSlot
 from .permissions import editable_banks, is_superuser
+from .prep_services import exam_subject_sync, paper_shortfalls
 from .services import quiz_shortfalls
 
 CHOICE_TYPES = (Question.Type.SINGLE, Question.Type.MULTIPLE, Question.Type.TRUE_FALSE)
@@ -282,3 +283,34 @@ class ImportForm(forms.Form):
                 % {"count": len(error.problems)}
             ) from error
         return cleaned
+
+
+class ExamSubjectForm(WagtailAdminModelForm):
+    """An exam subject: its paper must be fillable from the bank, checked when it is saved."""
+
+    def clean(self):
+        cleaned = super().clean()
+        sections = [
+            PaperSection(
+                title=section.get("title") or "",
+                question_type=section.get("question_type") or "",
+                category=section["category"],
+                count=section.get("count") or 0,
+                points=section.get("points") or 0,
+            )
+            for section in _live_forms(self.formsets["sections"])
+            if section.get("category")
+        ]
+        bank = cleaned.get("bank")
+        if bank is not None and any(s.category.bank_id != bank.pk for s in sections):
+            raise ValidationError(_("Every section draws from a category of the subject's bank."))
+        problems = paper_shortfalls(sections)
+        if problems:
+            raise ValidationError(problems)
+        return cleaned
+
+    def save(self, commit=True):
+        subject = super().save(commit=commit)
+        if commit:
+            exam_subject_sync(subject=subject)
+        return subject

@@ -150,3 +150,10 @@ GRADERS: dict[str, Grader] = {
 
 def grader_for(snapshot: dict) -> Grader:
     return GRADERS[snapshot["type"]]
+
+
+# Types marked by hand (an essay) and types the graders mark themselves.
+MANUAL_TYPES = tuple(type_ for type_, grader in GRADERS.items() if grader.manual)
+AUTO_MARKED_TYPES = tuple(
+    type_ for type_, grader in GRADERS.items() if grader.answerable and not grader.manual
+)

@@ -6,7 +6,7 @@ from django.http import Http404
 from . import grading
 from .models import Attempt, AttemptQuestion, Quiz
 
-MANUAL_TYPES = tuple(type_ for type_, grader in grading.GRADERS.items() if grader.manual)
+MANUAL_TYPES = grading.MANUAL_TYPES
 
 
 def quizzes_marked_by(*, user) -> QuerySet[Quiz]:

@@ -19,6 +19,7 @@ from modelcluster.models import ClusterableModel
 from taggit.models import TaggedItemBase
 from treebeard.mp_tree import MP_Node
 from wagtail.admin.panels import FieldRowPanel, InlinePanel, MultiFieldPanel
+from wagtail.contrib.settings.models import BaseGenericSetting, register_setting
 
 from . import formats
 
@@ -214,8 +215,24 @@ class Quiz(ClusterableModel):
         ALL_OR_NOTHING = "all", _("All or nothing")
         EXAM = "exam", _("Exam rule: a wrong option scores 0, an incomplete answer part marks")
 
+    class Mode(models.TextChoices):
+        QUIZ = "quiz", _("Quiz")
+        MOCK = "mock", _("Mock exam")
+        DRILL = "drill", _("Chapter drill")
+        DAILY = "daily", _("Daily practice")
+        REVIEW = "review", _("Review of the notebook")
+
     title = models.CharField(_("title"), max_length=200)
     description = models.TextField(_("instructions"), blank=True)
+    mode = models.CharField(max_length=8, choices=Mode.choices, default=Mode.QUIZ, editable=False)
+    exam_subject = models.ForeignKey(
+        "ExamSubject",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="quizzes",
+        editable=False,
+    )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -486,3 +503,181 @@ class AttemptQuestion(models.Model):
     @property
     def type(self) -> str:
         return self.snapshot["type"]
+
+
+# --- social-work exam preparation ------------------------------------------------------------
+
+
+class ExamSubject(ClusterableModel):
+    """A subject of the social-work qualification exam, as data: its bank, paper, time, scoring.
+
+    Its paper is the list of `sections`; the mock exam is a quiz kept in step with them
+    (`services.exam_subject_sync`), so it is timed, saved and scored by the attempt engine.
+    """
+
+    class Level(models.TextChoices):
+        JUNIOR = "junior", _("Assistant social worker (junior)")
+        INTERMEDIATE = "intermediate", _("Social worker (intermediate)")
+        SENIOR = "senior", _("Senior social worker")
+
+    level = models.CharField(_("level"), max_length=16, choices=Level.choices)
+    name = models.CharField(_("subject"), max_length=100)
+    code = models.SlugField(_("code"), unique=True)
+    bank = models.ForeignKey(
+        QuestionBank, on_delete=models.PROTECT, related_name="exam_subjects", verbose_name=_("bank")
+    )
+    time_limit_minutes = models.PositiveSmallIntegerField(_("time (minutes)"), default=120)
+    pass_percent = models.DecimalField(
+        _("pass line (%)"), max_digits=5, decimal_places=2, default=Decimal("60")
+    )
+    partial_points_per_option = models.DecimalField(
+        _("multiple choice: points per right option of an incomplete answer"),
+        max_digits=4,
+        decimal_places=2,
+        default=Decimal("0.5"),
+    )
+    mock_credit_hours = models.DecimalField(
+        _("credit hours for passing a full mock exam"),
+        max_digits=4,
+        decimal_places=2,
+        default=Decimal("0"),
+        help_text=_("0: mock exams earn no hours. Granted once per subject and year."),
+    )
+    sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
+
+    panels = [
+        FieldRowPanel(["level", "name", "code"]),
+        FieldRowPanel(["bank", "time_limit_minutes", "pass_percent"]),
+        FieldRowPanel(["partial_points_per_option", "mock_credit_hours", "sort_order"]),
+        InlinePanel("sections", heading=_("Paper"), label=_("Section"), min_num=1),
+    ]
+
+    class Meta:
+        verbose_name = _("exam subject")
+        verbose_name_plural = _("exam subjects")
+        ordering = ["sort_order", "pk"]
+
+    def __str__(self):
+        return f"{self.name}（{self.get_level_display()}）"
+
+    @property
+    def full_marks(self) -> Decimal:
+        return sum((s.count * s.points for s in self.sections.all()), Decimal(0))
+
+
+class PaperSection(models.Model):
+    """A part of the paper: so many questions of a type from a category, at so many points."""
+
+    subject = ParentalKey(ExamSubject, on_delete=models.CASCADE, related_name="sections")
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    title = models.CharField(_("title"), max_length=50, help_text="单项选择题")
+    question_type = models.CharField(_("type"), max_length=16, choices=Question.Type.choices)
+    category = models.ForeignKey(
+        QuestionCategory,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("drawn from"),
+        help_text=_("The category (and those below it) the questions are drawn from."),
+    )
+    count = models.PositiveSmallIntegerField(_("how many"), validators=[MinValueValidator(1)])
+    points = models.DecimalField(
+        _("points each"), max_digits=5, decimal_places=2, validators=[MinValueValidator(0)]
+    )
+
+    panels = [FieldRowPanel(["position", "title", "question_type"]), "category", "count", "points"]
+
+    class Meta:
+        ordering = ["position", "pk"]
+
+    def __str__(self):
+        return self.title
+
+
+@register_setting(icon="help")
+class ExamPrepSettings(BaseGenericSetting):
+    """How practice is drawn and how the spaced review (Leitner boxes) schedules items."""
+
+    review_intervals = models.CharField(
+        _("review intervals (days) per box"),
+        max_length=50,
+        default="1,2,4,7,15",
+        help_text=_("Box 1 comes back after the first number of days, box 2 the second, …"),
+    )
+    mastery_streak = models.PositiveSmallIntegerField(
+        _("correct reviews in a row for an item to count as mastered"),
+        default=3,
+        validators=[MinValueValidator(1)],
+    )
+    daily_size = models.PositiveSmallIntegerField(
+        _("questions in daily practice"), default=10, validators=[MinValueValidator(1)]
+    )
+    drill_size = models.PositiveSmallIntegerField(
+        _("questions in a chapter drill"), default=10, validators=[MinValueValidator(1)]
+    )
+
+    class Meta:
+        verbose_name = _("exam preparation")
+
+    def clean(self):
+        super().clean()
+        try:
+            self.intervals()
+        except ValueError:
+            raise ValidationError(
+                {"review_intervals": _("Write whole numbers of days separated by commas.")}
+            ) from None
+
+    def intervals(self) -> list[int]:
+        days = [int(part) for part in self.review_intervals.replace("，", ",").split(",")]
+        if not days or min(days) < 1:
+            raise ValueError("intervals must be positive")
+        return days
+
+
+class NotebookItem(models.Model):
+    """A question in a cadre's wrong-answer notebook (错题本), with its review schedule."""
+
+    cadre = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notebook_items"
+    )
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="+")
+    added_by_hand = models.BooleanField(default=False)
+    wrong_count = models.PositiveIntegerField(default=0)
+    box = models.PositiveSmallIntegerField(default=1)
+    streak = models.PositiveSmallIntegerField(default=0)
+    due_on = models.DateField()
+    last_reviewed_at = models.DateTimeField(null=True, blank=True)
+    mastered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["due_on", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["cadre", "question"], name="notebook_item_once")
+        ]
+        indexes = [models.Index(fields=["cadre", "mastered_at", "due_on"])]
+
+    def __str__(self):
+        return f"{self.cadre_id}:{self.question_id}"
+
+
+class KnowledgeStat(models.Model):
+    """How often a cadre answered questions of a category (knowledge point) and got them right."""
+
+    cadre = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="knowledge_stats"
+    )
+    category = models.ForeignKey(QuestionCategory, on_delete=models.CASCADE, related_name="+")
+    answered = models.PositiveIntegerField(default=0)
+    correct = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["cadre", "category"], name="knowledge_stat_once"),
+            models.CheckConstraint(
+                condition=Q(correct__lte=models.F("answered")), name="knowledge_stat_correct_le"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.cadre_id}:{self.category_id} {self.correct}/{self.answered}"

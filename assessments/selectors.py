@@ -16,7 +16,6 @@ from courses.models import Enrollment
 
 from . import grading
 from .models import REVIEW_FACETS, Attempt, AttemptQuestion, Question, Quiz
-from .services import GRACE
 
 
 @dataclass(frozen=True)
@@ -55,6 +54,7 @@ class OptionView:
 
 @dataclass
 class QuestionView:
+    row_id: int
     position: int
     type: str
     stem: str
@@ -95,6 +95,7 @@ def question_view(row: AttemptQuestion, review: Review, in_progress: bool) -> Qu
     correctness = review.correctness and told and not grader.manual and grader.answerable
     chosen = set(response or []) if isinstance(response, list) else set()
     view = QuestionView(
+        row_id=row.pk,
         position=row.position,
         type=snapshot["type"],
         stem=snapshot["stem"],
@@ -187,10 +188,6 @@ def seconds_left(attempt: Attempt, now: datetime.datetime | None = None) -> int 
     if attempt.deadline is None:
         return None
     return max(0, int((attempt.deadline - (now or timezone.now())).total_seconds()))
-
-
-def is_overdue(attempt: Attempt, now: datetime.datetime | None = None) -> bool:
-    return attempt.deadline is not None and (now or timezone.now()) > attempt.deadline + GRACE
 
 
 def page_rows(attempt: Attempt, page: int) -> tuple[list[AttemptQuestion], int]:

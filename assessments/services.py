@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from courses import services as course_services
 from lms.models import User
 
-from . import formats, grading
+from . import formats, grading, signals
 from .models import Attempt, AttemptQuestion, Question, QuestionCategory, Quiz, QuizSlot
 
 # Answers and submissions arriving this long after the deadline are still taken (a slow
@@ -131,6 +131,13 @@ def _draw(quiz: Quiz, rng: random.Random) -> list[tuple[Question, Decimal | None
     return [(questions[pk], points) for pk, points in chosen]
 
 
+def _given(question_ids: list[int]) -> list[tuple[Question, Decimal | None]]:
+    questions = Question.objects.prefetch_related("options", "parts__options").in_bulk(question_ids)
+    if not questions:
+        raise NotEnoughQuestions(_("There are no questions to practise."))
+    return [(questions[pk], None) for pk in question_ids if pk in questions]
+
+
 def question_snapshot(question: Question, *, shuffle_options: bool, rng: random.Random) -> dict:
     """Everything needed to show, grade and review the question as it is now."""
     options = [
@@ -186,14 +193,21 @@ def _attempt_rows(
 # --- starting --------------------------------------------------------------------------------
 
 
-def attempt_start(*, quiz: Quiz, cadre: User, now: datetime.datetime | None = None) -> Attempt:
-    """Starts an attempt, or returns the one in progress; refuses outside the quiz's rules."""
+def attempt_start(
+    *,
+    quiz: Quiz,
+    cadre: User,
+    now: datetime.datetime | None = None,
+    question_ids: list[int] | None = None,
+) -> Attempt:
+    """Starts an attempt, or returns the one in progress; refuses outside the quiz's rules.
+    `question_ids` asks exactly these questions instead of the quiz's own (practice sets)."""
     now = now or timezone.now()
     current = Attempt.objects.filter(
         quiz=quiz, cadre=cadre, state=Attempt.State.IN_PROGRESS
     ).first()
     if current is not None:
-        if not _overdue(current, now):
+        if not is_overdue(current, now):
             return current
         attempt_close(attempt_id=current.pk, now=now)
     if not quiz.is_open(now):
@@ -212,7 +226,8 @@ def attempt_start(*, quiz: Quiz, cadre: User, now: datetime.datetime | None = No
             attempt = Attempt.objects.create(
                 quiz=quiz, cadre=cadre, number=used + 1, started_at=now, deadline=deadline
             )
-            rows = _attempt_rows(attempt, _draw(quiz, rng), rng)
+            drawn = _draw(quiz, rng) if question_ids is None else _given(question_ids)
+            rows = _attempt_rows(attempt, drawn, rng)
             _save_rows(rows)
             attempt.max_score = sum((row.points for row in rows if row.parent is None), Decimal(0))
             attempt.save(update_fields=["max_score"])
@@ -234,8 +249,9 @@ def _save_rows(rows: list[AttemptQuestion]) -> None:
 # --- answering -------------------------------------------------------------------------------
 
 
-def _overdue(attempt: Attempt, now: datetime.datetime) -> bool:
-    return attempt.deadline is not None and now > attempt.deadline + GRACE
+def is_overdue(attempt: Attempt, now: datetime.datetime | None = None) -> bool:
+    """Past its deadline and the grace: nothing more is taken, the attempt is to be closed."""
+    return attempt.deadline is not None and (now or timezone.now()) > attempt.deadline + GRACE
 
 
 def _locked_in_progress(attempt_id: int) -> Attempt:
@@ -262,7 +278,7 @@ def attempt_answers_save(
     now = now or timezone.now()
     with transaction.atomic():
         locked = _locked_in_progress(attempt.pk)
-        if not _overdue(locked, now):
+        if not is_overdue(locked, now):
             return _answers_store(locked, answers, now)
     attempt_close(attempt_id=attempt.pk, now=now)
     raise TooLate(_("Time is up: answers after the deadline are not accepted."))
@@ -309,7 +325,7 @@ def attempt_submit(*, attempt: Attempt, now: datetime.datetime | None = None) ->
         locked = Attempt.objects.select_for_update().select_related("quiz").get(pk=attempt.pk)
         if locked.state != Attempt.State.IN_PROGRESS:
             return locked
-        if _overdue(locked, now):
+        if is_overdue(locked, now):
             return _finish(locked, finished_at=locked.deadline, by_deadline=True)
         return _finish(locked, finished_at=now, by_deadline=False)
 
@@ -319,7 +335,7 @@ def attempt_close(*, attempt_id: int, now: datetime.datetime | None = None) -> A
     now = now or timezone.now()
     with transaction.atomic():
         locked = Attempt.objects.select_for_update().select_related("quiz").get(pk=attempt_id)
-        if locked.state != Attempt.State.IN_PROGRESS or not _overdue(locked, now):
+        if locked.state != Attempt.State.IN_PROGRESS or not is_overdue(locked, now):
             return locked
         return _finish(locked, finished_at=locked.deadline, by_deadline=True)
 
@@ -373,6 +389,7 @@ def _total(attempt: Attempt, rows: list[AttemptQuestion]) -> Attempt:
     attempt.save(update_fields=["state", "finished_at", "closed_by_deadline", "score", "passed"])
     if attempt.passed:
         _report_pass(attempt)
+    signals.attempt_graded.send(sender=Attempt, attempt=attempt, rows=rows)
     return attempt
 
 

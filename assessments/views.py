@@ -9,8 +9,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from . import selectors, services
-from .models import Attempt
+from . import prep_selectors, selectors, services
+from .models import Attempt, Quiz
 
 
 @login_required
@@ -69,7 +69,7 @@ def attempt_page(request, pk):
     attempt = selectors.attempt_of(request.user, pk)
     if attempt.state != Attempt.State.IN_PROGRESS:
         return _finished_redirect(request, attempt)
-    if selectors.is_overdue(attempt):
+    if services.is_overdue(attempt):
         services.attempt_close(attempt_id=attempt.pk)
         return _finished_redirect(request, attempt, _("Time was up; the attempt has been closed."))
     page = _page_number(request)
@@ -184,11 +184,14 @@ def attempt_submit(request, pk):
 def attempt_review(request, pk):
     attempt = selectors.attempt_of(request.user, pk)
     if attempt.state == Attempt.State.IN_PROGRESS:
-        if not selectors.is_overdue(attempt):
+        if not services.is_overdue(attempt):
             return redirect("attempt_page", pk=attempt.pk)
         attempt = services.attempt_close(attempt_id=attempt.pk)
     review = selectors.review_for(attempt)
     rows = list(attempt.questions.all())
+    breakdown = None
+    if attempt.quiz.mode == Quiz.Mode.MOCK and attempt.state == Attempt.State.GRADED:
+        breakdown = prep_selectors.mock_breakdown(attempt, rows)
     return render(
         request,
         "assessments/attempt_review.html",
@@ -197,5 +200,6 @@ def attempt_review(request, pk):
             "quiz": attempt.quiz,
             "review": review,
             "questions": selectors.question_views(rows, review, in_progress=False),
+            "breakdown": breakdown,
         },
     )

@@ -18,8 +18,8 @@ from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 from wagtail.admin.widgets import HeaderButton
 from wagtail.permissions import register_permission_policy
 
-from .forms import BankForm, CategoryForm, QuestionForm, QuizForm
-from .models import Question, QuestionBank, QuestionCategory, Quiz
+from .forms import BankForm, CategoryForm, ExamSubjectForm, QuestionForm, QuizForm
+from .models import ExamSubject, Question, QuestionBank, QuestionCategory, Quiz
 from .permissions import (
     BankContentPermissionPolicy,
     BankPermissionPolicy,
@@ -265,11 +265,23 @@ class QuizViewSet(ScopedViewSet):
         return super().get_index_view_kwargs(select_related=("owner", "lesson"), **kwargs)
 
 
+class ExamSubjectViewSet(ModelViewSet):
+    """Exam subjects and their papers: data a platform admin keeps up to date."""
+
+    name = "assessments_exam_subjects"
+    url_prefix = "assessments/exam-subjects"
+    model = ExamSubject
+    icon = "doc-full"
+    menu_label = _("Exam subjects")
+    list_display = ["name", "level", "bank", "time_limit_minutes"]
+    edit_handler = ObjectList(ExamSubject.panels, base_form_class=ExamSubjectForm)
+
+
 class AssessmentsGroup(ModelViewSetGroup):
     menu_label = _("Question banks and quizzes")
     menu_icon = "help"
     menu_order = 250
-    items = (BankViewSet, CategoryViewSet, QuestionViewSet, QuizViewSet)
+    items = (BankViewSet, CategoryViewSet, QuestionViewSet, QuizViewSet, ExamSubjectViewSet)
 
 
 @hooks.register("register_admin_viewset")

@@ -83,6 +83,7 @@ urlpatterns = [
     path("manage/", include(manage)),
     path("learn/", include("courses.urls")),
     path("quiz/", include("assessments.urls")),
+    path("exam/", include("assessments.prep_urls")),
     path("certificates/", include("certificates.urls")),
     path("verify/", certificate_views.verify_form, name="certificate_verify_form"),
     path("verify/<str:code>/", certificate_views.verify, name="certificate_verify"),

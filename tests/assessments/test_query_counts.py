@@ -6,7 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from assessments import services
-from assessments.models import Question
+from assessments.models import ExamPrepSettings, Question
 
 from ..queries import page_queries
 from .conftest import make_question, make_quiz
@@ -19,8 +19,10 @@ PAGE_QUERIES = 7
 # user, attempt (ownership), then in one transaction: the attempt locked, the row, its update
 AUTOSAVE_QUERIES = 5
 # the attempt locked, its rows, an UPDATE for the 0 marks and one for the full marks, the
-# attempt's total
-SUBMIT_QUERIES = 5
+# attempt's total; then exam preparation's record (prep_services.results_record): its
+# settings, the notebook items and the questions still existing, the new items, the
+# knowledge-point tallies and the categories still existing, the new tallies
+SUBMIT_QUERIES = 12
 NOT_COUNTED = ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE SAVEPOINT")
 
 
@@ -40,6 +42,7 @@ def quiz_of(people, bank, size: int):
             Question.Type.SINGLE,
             f"第{n}题：社区议事协商的第一步是？",
             [("收集议题", True), ("表决", False), ("公示", False)],
+            category=bank.ethics,
         )
         for n in range(size)
     ]
@@ -79,6 +82,7 @@ def test_submit_is_flat(people, bank, size):
         for row in attempt.questions.all()
     }
     services.attempt_answers_save(attempt=attempt, answers=answers)
+    ExamPrepSettings.load()  # the settings row exists on a running site
     with CaptureQueriesContext(connection) as queries:
         assert services.attempt_submit(attempt=attempt).score == size // 2
     assert counted(queries) == SUBMIT_QUERIES

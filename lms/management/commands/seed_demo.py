@@ -6,7 +6,7 @@ from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from assessments.demo import seed_assessments
+from assessments.demo import seed_assessments, seed_exam_prep
 from certificates.demo import seed_certificates
 from courses.demo import seed_courses
 from lms import services
@@ -108,6 +108,7 @@ class Command(BaseCommand):
         self.report(logins)
         seed_courses(stdout=self.stdout)
         seed_assessments(stdout=self.stdout)
+        seed_exam_prep(stdout=self.stdout)
         seed_certificates(stdout=self.stdout)
 
     def organization(self, code, name, level, parent):
