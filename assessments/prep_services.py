@@ -245,10 +245,11 @@ def results_record(*, attempt: Attempt, rows: list[AttemptQuestion]) -> None:
     """After grading: wrong answers go to the notebook, right ones move notebook items up a
     box (mastered after the configured streak), knowledge-point statistics are updated, and a
     passed mock may earn credit hours."""
-    marked = [
+    marked = [  # questions left unanswered are neither practised nor wrong
         row
         for row in rows
         if row.score is not None
+        and row.response not in (None, "", [])
         and row.snapshot.get("question_id")
         and row.snapshot["type"] in AUTO_MARKED
     ]

@@ -213,7 +213,19 @@ class TestPractice:
 
     def test_knowledge_points_are_counted(self, people, exam):
         """Answers add to the cadre's per-knowledge-point tallies."""
-        answer(prep_services.mock_start(subject=exam, cadre=people.cadre), lambda r: {"对"})
+        attempt = prep_services.mock_start(subject=exam, cadre=people.cadre)
+        answer(attempt, lambda r: {"对", "丁"})  # singles right, multiples wrong
         stats = KnowledgeStat.objects.filter(cadre=people.cadre)
         assert sum(s.answered for s in stats) == 6
         assert sum(s.correct for s in stats) == 4
+
+
+def test_unanswered_questions_stay_out_of_the_notebook(people, exam):
+    """A mock left mostly blank adds only the questions answered wrongly."""
+    attempt = prep_services.mock_start(subject=exam, cadre=people.cadre)
+    first = attempt.questions.get(position=1)
+    wrong = next(o["id"] for o in first.snapshot["options"] if not o["correct"])
+    services.attempt_answers_save(attempt=attempt, answers={1: [str(wrong)]})
+    services.attempt_submit(attempt=attempt)
+    assert list(NotebookItem.objects.values_list("question_id", flat=True)) == [first.question_id]
+    assert sum(KnowledgeStat.objects.values_list("answered", flat=True)) == 1
