@@ -173,8 +173,8 @@ def _personal_start(quiz: Quiz, cadre: User, question_ids: list[int]) -> Attempt
 def daily_questions(
     *, subject: ExamSubject, cadre: User, today: datetime.date | None = None
 ) -> list[int]:
-    """Today's set: due notebook items first (up to half), then the weakest knowledge points,
-    then anything; the same set all day for the same cadre."""
+    """Today's set: due notebook items first (up to half), then questions of the weakest
+    knowledge points, then anything (a new cadre); the same set all day for the same cadre."""
     today = today or timezone.localdate()
     size = ExamPrepSettings.load().daily_size
     rng = random.Random(f"{cadre.pk}:{subject.pk}:{today.isoformat()}")
@@ -197,10 +197,15 @@ def daily_questions(
         .order_by(F("correct") * 1.0 / F("answered"), "-answered")
         .values_list("category_id", flat=True)[:3]
     )
-    quota = len(chosen) + (size - len(chosen) + 1) // 2  # about half of the rest
-    for category_id in weakest:  # weakest first
-        pool = in_bank.filter(category_id=category_id).exclude(pk__in=chosen)
-        chosen += _pick(pool, quota - len(chosen), rng)
+    if weakest:  # the rest from the weakest knowledge points, the weakest first
+        pools: dict[int, list[int]] = {category_id: [] for category_id in weakest}
+        candidates = in_bank.filter(category_id__in=weakest, type__in=AUTO_MARKED).exclude(
+            pk__in=chosen
+        )
+        for pk, category_id in candidates.values_list("pk", "category_id").order_by("pk"):
+            pools[category_id].append(pk)
+        for pool in pools.values():
+            chosen += rng.sample(pool, min(len(pool), size - len(chosen)))
     chosen += _pick(in_bank.exclude(pk__in=chosen), size - len(chosen), rng)
     return chosen
 
@@ -273,20 +278,17 @@ def _notebook_update(attempt: Attempt, rows: list[AttemptQuestion]) -> None:
         )
     }
     alive = set(Question.objects.filter(pk__in=question_ids).values_list("pk", flat=True))
-    new, changed = {}, []
     for row in rows:
         qid = row.snapshot["question_id"]
         right = row.score >= row.points
         item = items.get(qid)
         if item is None:
-            if not right and qid in alive and qid not in new:
-                new[qid] = NotebookItem(
-                    cadre_id=attempt.cadre_id,
-                    question_id=qid,
-                    wrong_count=1,
-                    due_on=today + datetime.timedelta(days=intervals[0]),
-                )
-            continue
+            if right or qid not in alive:
+                continue  # only mistakes enter the notebook
+            item = items[qid] = NotebookItem(
+                cadre_id=attempt.cadre_id, question_id=qid, box=1, streak=0, wrong_count=0
+            )
+            item.due_on = today
         item.last_reviewed_at = now
         if right:
             item.streak += 1
@@ -297,10 +299,12 @@ def _notebook_update(attempt: Attempt, rows: list[AttemptQuestion]) -> None:
             item.wrong_count += 1
             item.streak, item.box, item.mastered_at = 0, 1, None
         item.due_on = today + datetime.timedelta(days=intervals[item.box - 1])
-        changed.append(item)
-    NotebookItem.objects.bulk_create(new.values(), ignore_conflicts=True)
-    NotebookItem.objects.bulk_update(
-        changed, ["streak", "box", "mastered_at", "wrong_count", "due_on", "last_reviewed_at"]
+    # one upsert for new and changed items alike (a bulk_update's CASE costs a row each)
+    NotebookItem.objects.bulk_create(
+        [item for item in items.values() if item.last_reviewed_at == now],
+        update_conflicts=True,
+        unique_fields=["cadre", "question"],
+        update_fields=["streak", "box", "mastered_at", "wrong_count", "due_on", "last_reviewed_at"],
     )
 
 
@@ -314,29 +318,27 @@ def _stats_update(cadre_id: int, rows: list[AttemptQuestion]) -> None:
             tally[1] += row.score >= row.points
     if not counts:
         return
-    existing = {
-        stat.category_id: stat
-        for stat in KnowledgeStat.objects.filter(cadre_id=cadre_id, category_id__in=counts)
+    before = {
+        category_id: (answered, correct)
+        for category_id, answered, correct in KnowledgeStat.objects.filter(
+            cadre_id=cadre_id, category_id__in=counts
+        ).values_list("category_id", "answered", "correct")
     }
-    categories = set(QuestionCategory.objects.filter(pk__in=counts).values_list("pk", flat=True))
-    new = []
-    for category_id, (answered, correct) in counts.items():
-        stat = existing.get(category_id)
-        if stat is None:
-            if category_id in categories:
-                new.append(
-                    KnowledgeStat(
-                        cadre_id=cadre_id,
-                        category_id=category_id,
-                        answered=answered,
-                        correct=correct,
-                    )
-                )
-            continue
-        stat.answered += answered
-        stat.correct += correct
-    KnowledgeStat.objects.bulk_create(new)
-    KnowledgeStat.objects.bulk_update(existing.values(), ["answered", "correct"])
+    alive = QuestionCategory.objects.filter(pk__in=counts).values_list("pk", flat=True)
+    KnowledgeStat.objects.bulk_create(
+        [
+            KnowledgeStat(
+                cadre_id=cadre_id,
+                category_id=category_id,
+                answered=before.get(category_id, (0, 0))[0] + counts[category_id][0],
+                correct=before.get(category_id, (0, 0))[1] + counts[category_id][1],
+            )
+            for category_id in alive
+        ],
+        update_conflicts=True,
+        unique_fields=["cadre", "category"],
+        update_fields=["answered", "correct"],
+    )
 
 
 def _mock_credit(attempt: Attempt) -> None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Max, prefetch_related_objects
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -109,26 +109,34 @@ def _draw(quiz: Quiz, rng: random.Random) -> list[tuple[Question, Decimal | None
         if slot.question_id:
             chosen.append((slot.question_id, slot.points))
             continue
-        pool = list(
+        # the database shuffles: a 10,000-question bank sends back only the draw
+        picked = list(
             slot_candidates(
                 category=slot.category,
                 question_type=slot.question_type,
                 difficulty=slot.difficulty,
             )
             .exclude(pk__in=taken)
-            .values_list("pk", flat=True)
+            .order_by("?")
+            .values_list("pk", flat=True)[: slot.count]
         )
-        if len(pool) < slot.count:
+        if len(picked) < slot.count:
             raise NotEnoughQuestions(
                 _("This quiz cannot be put together: its question bank has too few questions.")
             )
-        picked = rng.sample(pool, slot.count)
         taken.update(picked)
         chosen.extend((pk, slot.points) for pk in picked)
-    questions = Question.objects.prefetch_related("options", "parts__options").in_bulk(
-        [pk for pk, _points in chosen]
-    )
+    questions = _questions([pk for pk, _points in chosen])
     return [(questions[pk], points) for pk, points in chosen]
+
+
+def _questions(question_ids: list[int]) -> dict[int, Question]:
+    """The questions with their options, and the parts of the case analyses among them."""
+    questions = Question.objects.prefetch_related("options").in_bulk(question_ids)
+    if any(question.type == Question.Type.CASE for question in questions.values()):
+        cases = [q for q in questions.values() if q.type == Question.Type.CASE]
+        prefetch_related_objects(cases, "parts__options")
+    return questions
 
 
 def _given(question_ids: list[int]) -> list[tuple[Question, Decimal | None]]:

@@ -15,8 +15,15 @@ through it. Scenarios, interleaved round by round:
   logged-in session, each checked to answer as expected;
 * importing 1,000 GIFT questions: parsing the file and creating the questions in a new bank.
 
-Targets (issue 4): grading ≤ 10 ms, 1,000 GIFT questions ≤ 2 s, autosave p95 ≤ 20 ms; query
-counts of the page and the autosave are printed (tests pin them).
+Exam preparation (issue 5), on a bank of 10,000 questions in 10 chapters × 10 knowledge points:
+
+* assembling a mock paper (60 single × 1 + 20 multiple × 2): ``mock_start``, which draws the
+  questions, snapshots them and creates the attempt with its 80 rows;
+* picking today's practice set for a cadre with 2,000 answered items (1,200 of them in the
+  notebook, 300 due) and knowledge-point tallies: ``daily_questions``.
+
+Targets (issue 4): grading ≤ 10 ms, 1,000 GIFT questions ≤ 2 s, autosave p95 ≤ 20 ms; (issue
+5) mock paper ≤ 50 ms, daily set ≤ 20 ms. Query counts are printed (tests pin them).
 """
 
 import random
@@ -195,19 +202,119 @@ def import_scenario() -> common.Scenario:
     )
 
 
+PREP_BANK = 10_000
+
+
+def prep_world():
+    """The 10,000-question bank, its subject and paper, and a cadre's 2,000 answered items."""
+    import datetime
+
+    from django.utils import timezone
+
+    from assessments import formats, importing, prep_services
+    from assessments.formats import OptionData, QuestionData
+    from assessments.models import (
+        ExamSubject,
+        KnowledgeStat,
+        NotebookItem,
+        PaperSection,
+        Question,
+        QuestionBank,
+        QuestionCategory,
+    )
+    from lms.models import User
+
+    lecturer = User.objects.get(username="lecturer_liu")
+    rng = random.Random(5)
+    records = []
+    for number in range(PREP_BANK):
+        kind = formats.MULTIPLE if number % 4 == 0 else formats.SINGLE
+        right = {0, 2, 3} if kind == formats.MULTIPLE else {number % 4}
+        size = 5 if kind == formats.MULTIPLE else 4
+        records.append(
+            QuestionData(
+                type=kind,
+                stem=f"（{number}）关于社会工作实务的下列说法，正确的是（　）",
+                options=[OptionData(f"选项{i}", i in right) for i in range(size)],
+                category=["综合能力", f"第{number % 10 + 1}章", f"知识点{number % 100}"],
+                explanation="解析。",
+                difficulty=1 + number % 3,
+            )
+        )
+    bank = QuestionBank.objects.create(name="万题备考库", owner=lecturer)
+    importing.questions_import(bank=bank, records=records, by=lecturer)
+    subject = ExamSubject.objects.create(level="junior", name="综合能力", code="bench", bank=bank)
+    root = QuestionCategory.objects.get(bank=bank, depth=1)
+    PaperSection.objects.bulk_create(
+        [
+            PaperSection(subject=subject, position=1, title="单项选择题", question_type="single",
+                         category=root, count=60, points=1),
+            PaperSection(subject=subject, position=2, title="多项选择题", question_type="multiple",
+                         category=root, count=20, points=2),
+        ]
+    )  # fmt: skip
+    prep_services.exam_subject_sync(subject=subject)
+    cadre = User.objects.get(username=SUBMITTER)
+    answered = rng.sample(list(bank.questions.values_list("pk", flat=True)), 2000)
+    today = timezone.localdate()
+    overdue, later = today - datetime.timedelta(days=1), today + datetime.timedelta(days=3)
+    NotebookItem.objects.bulk_create(
+        NotebookItem(
+            cadre=cadre,
+            question_id=pk,
+            box=1 + i % 5,
+            wrong_count=1,
+            due_on=overdue if i < 300 else later,
+        )
+        for i, pk in enumerate(answered[:1200])
+    )  # fmt: skip
+    KnowledgeStat.objects.bulk_create(
+        KnowledgeStat(cadre=cadre, category=category, answered=20, correct=rng.randrange(21))
+        for category in QuestionCategory.objects.filter(bank=bank, depth=3)
+    )
+    assert Question.objects.filter(bank=bank).count() == PREP_BANK
+    return subject, cadre
+
+
+def prep_scenarios(subject, cadre) -> list[common.Scenario]:
+    from assessments import prep_services
+    from assessments.models import Attempt
+
+    def clear():
+        Attempt.objects.filter(quiz__exam_subject=subject, cadre=cadre).delete()
+
+    def mock(_state) -> None:
+        attempt = prep_services.mock_start(subject=subject, cadre=cadre)
+        if attempt.questions.count() != 80:
+            raise common.BenchError("the mock paper does not have 80 questions")
+
+    def daily(_state) -> None:
+        if len(prep_services.daily_questions(subject=subject, cadre=cadre)) != 10:
+            raise common.BenchError("the daily set is not 10 questions")
+
+    return [
+        common.Scenario("mock paper from 10,000 questions", mock, prepare=clear),
+        common.Scenario("daily set, 2,000 answered items", daily),
+    ]
+
+
 TARGETS = {
     "grade 100 answers (graders only)": ("p95", 10.0),
     "attempt_submit, 100 questions": ("p95", 10.0),
     "POST autosave one answer": ("p95", 20.0),
     f"import {IMPORT_COUNT} GIFT questions": ("p95", 2000.0),
+    "mock paper from 10,000 questions": ("p95", 50.0),
+    "daily set, 2,000 answered items": ("p95", 20.0),
 }
 
 
 def run(args) -> None:
     common.migrate_and_seed()
     quiz = build_quiz()
+    subject, cadre = prep_world()
     common.print_header(args)
-    results = list(common.measure(scenarios(quiz), rounds=args.rounds, warmup=args.warmup).values())
+    every = scenarios(quiz) + prep_scenarios(subject, cadre)
+    results = list(common.measure(every, rounds=args.rounds, warmup=args.warmup).values())
     rounds = max(3, args.rounds // 6)
     results += list(common.measure([import_scenario()], rounds=rounds, warmup=1).values())
     common.print_table(results)
