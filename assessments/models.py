@@ -24,6 +24,11 @@ from wagtail.contrib.settings.models import BaseGenericSetting, register_setting
 from . import formats
 
 
+def answer_lines(text: str) -> list[str]:
+    """Accepted answers of a fill-in-the-blank question: one per non-empty line."""
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
 class QuestionBank(models.Model):
     """A lecturer's collection of questions; its owner and the editors granted may change it."""
 
@@ -168,7 +173,7 @@ class Question(ClusterableModel):
 
     @property
     def answers(self) -> list[str]:
-        return [line.strip() for line in self.accepted_answers.splitlines() if line.strip()]
+        return answer_lines(self.accepted_answers)
 
     @property
     def is_choice(self) -> bool:

@@ -207,3 +207,58 @@ def mastery(subject: ExamSubject, cadre, weeks: int = 12) -> dict:
         "chart_width": CHART_WIDTH,
         "chart_height": CHART_HEIGHT,
     }
+
+
+def preparing_cadres(organization):
+    """Cadres of the organization's subtree who practise for the exam, most mocks first."""
+    from lms.selectors import organization_cadres
+
+    attempts = "user__quiz_attempts"
+    return (
+        organization_cadres(organization)
+        .annotate(
+            exam_attempts=Count(
+                attempts, filter=Q(**{f"{attempts}__quiz__exam_subject__isnull": False})
+            ),
+            mocks=Count(
+                attempts,
+                filter=Q(
+                    **{
+                        f"{attempts}__quiz__mode": Quiz.Mode.MOCK,
+                        f"{attempts}__state": Attempt.State.GRADED,
+                    }
+                ),
+            ),
+        )
+        .filter(exam_attempts__gt=0)
+        .order_by("-mocks", "user__name", "pk")
+    )
+
+
+@dataclass
+class ExamProgress:
+    levels: list[str] = field(default_factory=list)
+    latest: dict[str, Decimal] = field(default_factory=dict)  # subject → latest mock percent
+
+
+def set_exam_progress(memberships) -> None:
+    """Adds `exam` (levels practised, latest mock score per subject) to each membership of a
+    page, in one query."""
+    progress = {m.user_id: ExamProgress() for m in memberships}
+    levels = dict(ExamSubject.Level.choices)
+    attempts = (
+        Attempt.objects.filter(cadre_id__in=progress, quiz__exam_subject__isnull=False)
+        .values_list(
+            "cadre_id", "quiz__mode", "state", "score", "max_score",
+            "quiz__exam_subject__name", "quiz__exam_subject__level",
+        )
+        .order_by("finished_at", "pk")
+    )  # fmt: skip
+    for cadre_id, mode, state, score, max_score, subject, level in attempts:
+        entry = progress[cadre_id]
+        if levels[level] not in entry.levels:
+            entry.levels.append(levels[level])
+        if mode == Quiz.Mode.MOCK and state == Attempt.State.GRADED and max_score:
+            entry.latest[subject] = (score / max_score * 100).quantize(Decimal("0.1"))
+    for membership in memberships:
+        membership.exam = progress[membership.user_id]

@@ -10,6 +10,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from lms import permissions
+from lms.views import CADRES_PER_PAGE, manager_required
+
 from . import prep_selectors, prep_services, services
 from .models import AttemptQuestion, ExamPrepSettings, QuestionCategory
 
@@ -148,3 +151,18 @@ def exam_mastery(request, code):
     subject = prep_selectors.subject_or_404(code)
     context = {"subject": subject, **prep_selectors.mastery(subject, request.user)}
     return render(request, "assessments/exam/mastery.html", context)
+
+
+@manager_required
+def organization_exam(request, pk):
+    """For a secretary: who in the subtree prepares for which level, mocks sat, latest scores."""
+    organization = permissions.organization_or_404(request.user, pk)
+    page = Paginator(prep_selectors.preparing_cadres(organization), CADRES_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    prep_selectors.set_exam_progress(page.object_list)
+    return render(
+        request,
+        "assessments/exam/organization.html",
+        {"organization": organization, "page": page},
+    )

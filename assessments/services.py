@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Max, prefetch_related_objects
+from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,7 +20,16 @@ from courses import services as course_services
 from lms.models import User
 
 from . import formats, grading, signals
-from .models import Attempt, AttemptQuestion, Question, QuestionCategory, Quiz, QuizSlot
+from .models import (
+    Attempt,
+    AttemptQuestion,
+    Option,
+    Question,
+    QuestionCategory,
+    Quiz,
+    QuizSlot,
+    answer_lines,
+)
 
 # Answers and submissions arriving this long after the deadline are still taken (a slow
 # network, a phone waking up); later ones are refused and the attempt is closed at its deadline.
@@ -101,7 +110,7 @@ def quiz_shortfalls(slots: list[QuizSlot]) -> list[str]:
     return problems
 
 
-def _draw(quiz: Quiz, rng: random.Random) -> list[tuple[Question, Decimal | None]]:
+def _draw(quiz: Quiz, rng: random.Random) -> list[tuple[dict, Decimal | None]]:
     slots = list(quiz.slots.select_related("category"))
     chosen: list[tuple[int, Decimal | None]] = []
     taken = {slot.question_id for slot in slots if slot.question_id}
@@ -130,71 +139,90 @@ def _draw(quiz: Quiz, rng: random.Random) -> list[tuple[Question, Decimal | None
     return [(questions[pk], points) for pk, points in chosen]
 
 
-def _questions(question_ids: list[int]) -> dict[int, Question]:
-    """The questions with their options, and the parts of the case analyses among them."""
-    questions = Question.objects.prefetch_related("options").in_bulk(question_ids)
-    if any(question.type == Question.Type.CASE for question in questions.values()):
-        cases = [q for q in questions.values() if q.type == Question.Type.CASE]
-        prefetch_related_objects(cases, "parts__options")
+QUESTION_FIELDS = (
+    "pk",
+    "type",
+    "stem",
+    "accepted_answers",
+    "explanation",
+    "category_id",
+    "difficulty",
+    "points",
+)
+
+
+def _questions(question_ids: list[int]) -> dict[int, dict]:
+    """The questions as plain data with their options, and a case's parts, in three queries
+    at most: for an 80-question paper, model instances cost more than the queries."""
+    questions = {
+        data["pk"]: {**data, "options": [], "parts": []}
+        for data in Question.objects.filter(pk__in=question_ids).values(*QUESTION_FIELDS)
+    }
+    everything = dict(questions)
+    cases = [pk for pk, data in questions.items() if data["type"] == Question.Type.CASE]
+    if cases:
+        parts = Question.objects.filter(parent_id__in=cases).order_by("position", "pk")
+        for part in parts.values(*QUESTION_FIELDS, "parent_id"):
+            everything[part["pk"]] = {**part, "options": [], "parts": []}
+            questions[part["parent_id"]]["parts"].append(everything[part["pk"]])
+    options = Option.objects.filter(question_id__in=everything).order_by("sort_order", "pk")
+    for option in options.values("id", "question_id", "text", "correct", "feedback"):
+        everything[option.pop("question_id")]["options"].append(option)
     return questions
 
 
-def _given(question_ids: list[int]) -> list[tuple[Question, Decimal | None]]:
-    questions = Question.objects.prefetch_related("options", "parts__options").in_bulk(question_ids)
+def _given(question_ids: list[int]) -> list[tuple[dict, Decimal | None]]:
+    questions = _questions(question_ids)
     if not questions:
         raise NotEnoughQuestions(_("There are no questions to practise."))
     return [(questions[pk], None) for pk in question_ids if pk in questions]
 
 
-def question_snapshot(question: Question, *, shuffle_options: bool, rng: random.Random) -> dict:
+def question_snapshot(data: dict, *, shuffle_options: bool, rng: random.Random) -> dict:
     """Everything needed to show, grade and review the question as it is now."""
-    options = [
-        {"id": o.pk, "text": o.text, "correct": o.correct, "feedback": o.feedback}
-        for o in question.options.all()
-    ]
-    if shuffle_options and question.type in (Question.Type.SINGLE, Question.Type.MULTIPLE):
+    options = [dict(option) for option in data["options"]]
+    if shuffle_options and data["type"] in (Question.Type.SINGLE, Question.Type.MULTIPLE):
         rng.shuffle(options)
     return {
-        "type": question.type,
-        "stem": question.stem,
+        "type": data["type"],
+        "stem": data["stem"],
         "options": options,
-        "answers": question.answers,
-        "explanation": question.explanation,
-        "question_id": question.pk,
-        "category_id": question.category_id,
-        "difficulty": question.difficulty,
+        "answers": answer_lines(data["accepted_answers"]),
+        "explanation": data["explanation"],
+        "question_id": data["pk"],
+        "category_id": data["category_id"],
+        "difficulty": data["difficulty"],
     }
 
 
 def _attempt_rows(
-    attempt: Attempt, drawn: list[tuple[Question, Decimal | None]], rng: random.Random
+    attempt: Attempt, drawn: list[tuple[dict, Decimal | None]], rng: random.Random
 ) -> list[AttemptQuestion]:
     quiz = attempt.quiz
     if quiz.shuffle_questions:
         rng.shuffle(drawn)
     rows: list[AttemptQuestion] = []
 
-    def row(question, points, parent=None):
+    def row(data, points, parent=None):
         rows.append(
             AttemptQuestion(
                 attempt=attempt,
                 position=len(rows) + 1,
-                question=question,
+                question_id=data["pk"],
                 parent=parent,
-                snapshot=question_snapshot(question, shuffle_options=quiz.shuffle_options, rng=rng),
+                snapshot=question_snapshot(data, shuffle_options=quiz.shuffle_options, rng=rng),
                 points=points,
             )
         )
         return rows[-1]
 
-    for question, points in drawn:
-        if question.type != Question.Type.CASE:
-            row(question, points or question.points)
+    for data, points in drawn:
+        if data["type"] != Question.Type.CASE:
+            row(data, points or data["points"])
             continue
-        parts = sorted(question.parts.all(), key=lambda part: (part.position, part.pk))
-        case = row(question, sum((part.points for part in parts), Decimal(0)))
-        for part in parts:
-            row(part, part.points, parent=case)
+        case = row(data, sum((part["points"] for part in data["parts"]), Decimal(0)))
+        for part in data["parts"]:
+            row(part, part["points"], parent=case)
     return rows
 
 

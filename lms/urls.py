@@ -7,6 +7,7 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
+from assessments import prep_views
 from certificates import manage_views as certificate_manage_views
 from certificates import views as certificate_views
 from courses import views as course_views
@@ -30,6 +31,7 @@ manage = [
     path("", views.manage_index, name="manage_index"),
     path("org/<int:pk>/", views.organization_detail, name="organization_detail"),
     path("org/<int:pk>/export.xlsx", views.organization_export, name="organization_export"),
+    path("org/<int:pk>/exam/", prep_views.organization_exam, name="organization_exam"),
     path("org/<int:pk>/roster/", views.roster_upload, name="roster_upload"),
     path("org/<int:pk>/roster/template.xlsx", views.roster_template, name="roster_template"),
     path("cadre/<int:pk>/", views.cadre_detail, name="cadre_detail"),

@@ -104,3 +104,27 @@ def test_mastery_page_explains_readiness(cadre_client, people, exam):  # noqa: F
     page = cadre_client.get(reverse("exam_mastery", args=[exam.code])).content.decode()
     assert "50%" in page  # (100 + 0) / 2
     assert "低于及格线" in page and "<svg" in page
+
+
+# user, managed paths, the organization, the count and the page of preparing cadres, their exam
+# attempts, the two permission lookups of the navigation, the unread-notification badge
+ORGANIZATION_QUERIES = 9
+
+
+def test_secretary_sees_who_prepares_in_the_subtree(client, people, tree, exam):  # noqa: F811
+    """The street secretary sees the branch cadre's level, mocks and latest score; the
+    neighbouring street's secretary gets 404; the query count does not grow with cadres."""
+    answer(prep_services.mock_start(subject=exam, cadre=people.cadre), lambda r: {"对"})
+    client.force_login(people.east_secretary)
+    url = reverse("organization_exam", args=[tree.east.pk])
+    page = client.get(url).content.decode()
+    assert people.cadre.name in page
+    assert "助理社会工作师（初级）" in page and "社会工作综合能力（初级）：50%" in page
+    assert page_queries(client, url) == ORGANIZATION_QUERIES
+    answer(prep_services.mock_start(subject=exam, cadre=people.sakura_cadre), lambda r: {"对"})
+    prep_services.drill_start(
+        subject=exam, chapter=exam.bank.categories.get(name="专业伦理"), cadre=people.cadre
+    )
+    assert page_queries(client, url) == ORGANIZATION_QUERIES
+    client.force_login(people.south_secretary)
+    assert client.get(url).status_code == 404
