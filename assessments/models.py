@@ -21,6 +21,8 @@ from treebeard.mp_tree import MP_Node
 from wagtail.admin.panels import FieldRowPanel, InlinePanel, MultiFieldPanel
 from wagtail.contrib.settings.models import BaseGenericSetting, register_setting
 
+from lms.models import CadreProfile
+
 from . import formats
 
 
@@ -686,3 +688,51 @@ class KnowledgeStat(models.Model):
 
     def __str__(self):
         return f"{self.cadre_id}:{self.category_id} {self.correct}/{self.answered}"
+
+
+class QualificationClaim(models.Model):
+    """A cadre's report of passing the real exam, with the certificate's scan, for a secretary
+    to verify; a verified claim sets the qualification on the cadre's profile."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Awaiting verification")
+        VERIFIED = "verified", _("Verified")
+        REJECTED = "rejected", _("Rejected")
+
+    cadre = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="qualification_claims"
+    )
+    qualification = models.CharField(
+        _("qualification"),
+        max_length=16,
+        choices=[c for c in CadreProfile.Qualification.choices if c[0] != "none"],
+    )
+    exam_year = models.PositiveSmallIntegerField(
+        _("exam year"), validators=[MinValueValidator(2008), MaxValueValidator(2100)]
+    )
+    certificate_number = models.CharField(_("certificate number"), max_length=50, blank=True)
+    scan = models.FileField(_("certificate scan"), upload_to="qualifications/%Y/")
+    scan_type = models.CharField(max_length=32, editable=False)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("qualification claim")
+        verbose_name_plural = _("qualification claims")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["cadre"], condition=Q(status="pending"), name="one_pending_claim_per_cadre"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="rejected") | ~Q(reason=""), name="rejected_claim_has_reason"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.cadre} {self.get_qualification_display()} {self.exam_year}"

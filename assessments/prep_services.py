@@ -8,14 +8,18 @@ scoring; what this module adds is which questions are asked and what the results
 import datetime
 import random
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from courses.models import CreditEntry
 from courses.services import credit_grant
-from lms.models import User
+from lms.models import CadreProfile, User
+from lms.services import notification_send
+from lms.uploads import clean_upload
 
 from . import grading, services
 from .models import (
@@ -26,6 +30,7 @@ from .models import (
     KnowledgeStat,
     NotebookItem,
     PaperSection,
+    QualificationClaim,
     Question,
     QuestionCategory,
     Quiz,
@@ -380,3 +385,57 @@ def notebook_add(*, cadre: User, row: AttemptQuestion) -> NotebookItem:
 def notebook_remove(*, cadre: User, item_id: int) -> None:
     """Removes an item from the cadre's own notebook; anyone else's is left alone."""
     NotebookItem.objects.filter(cadre=cadre, pk=item_id).delete()
+
+
+# --- the real exam passed ------------------------------------------------------------------------
+
+
+def claim_submit(
+    *, cadre: User, qualification: str, exam_year: int, certificate_number: str, scan
+) -> QualificationClaim:
+    """Records a claim with its scan (checked and cleaned: lms.uploads); one pending at a time."""
+    if QualificationClaim.objects.filter(
+        cadre=cadre, status=QualificationClaim.Status.PENDING
+    ).exists():
+        raise ValidationError(_("You already have a claim awaiting verification."))
+    try:
+        clean = clean_upload(scan)
+    except ValidationError as error:
+        raise ValidationError({"scan": error.messages}) from None
+    return QualificationClaim.objects.create(
+        cadre=cadre,
+        qualification=qualification,
+        exam_year=exam_year,
+        certificate_number=certificate_number,
+        scan=clean.content,
+        scan_type=clean.content_type,
+    )
+
+
+@transaction.atomic
+def claim_review(
+    *, claim: QualificationClaim, verified: bool, reason: str, by: User
+) -> QualificationClaim:
+    """A secretary verifies (the profile's qualification changes) or rejects with a reason;
+    a claim already reviewed is left as it is."""
+    claim = QualificationClaim.objects.select_for_update().get(pk=claim.pk)
+    if claim.status != QualificationClaim.Status.PENDING:
+        return claim
+    if not verified and not reason.strip():
+        raise ValidationError(_("Give the reason for rejecting the claim."))
+    claim.status = (
+        QualificationClaim.Status.VERIFIED if verified else QualificationClaim.Status.REJECTED
+    )
+    claim.reason, claim.reviewed_by, claim.reviewed_at = reason.strip(), by, timezone.now()
+    claim.save(update_fields=["status", "reason", "reviewed_by", "reviewed_at"])
+    if verified:
+        CadreProfile.objects.filter(user_id=claim.cadre_id).update(
+            qualification=claim.qualification
+        )
+    title = (
+        _("Your qualification %(name)s has been verified")
+        if verified
+        else _("Your qualification claim %(name)s was not accepted")
+    ) % {"name": claim.get_qualification_display()}
+    notification_send(user=claim.cadre, title=title, body=claim.reason, url=reverse("exam_claims"))
+    return claim

@@ -7,6 +7,8 @@ from . import prep_views as views
 urlpatterns = [
     path("", views.exam_home, name="exam_home"),
     path("notebook/", views.notebook, name="exam_notebook"),
+    path("qualification/", views.claims, name="exam_claims"),
+    path("qualification/<int:pk>/scan/", views.claim_scan, name="exam_claim_scan"),
     path("notebook/add/<int:row_pk>/", views.notebook_add, name="exam_notebook_add"),
     path("notebook/<int:pk>/remove/", views.notebook_remove, name="exam_notebook_remove"),
     path("<slug:code>/", views.exam_subject, name="exam_subject"),

@@ -1,9 +1,12 @@
 """Exam preparation pages for cadres (备考中心): subjects, drills, mocks, daily practice, the
 wrong-answer notebook and the mastery view. Every mode runs as an attempt of the engine."""
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -14,7 +17,7 @@ from lms import permissions
 from lms.views import CADRES_PER_PAGE, manager_required
 
 from . import prep_selectors, prep_services, services
-from .models import AttemptQuestion, ExamPrepSettings, QuestionCategory
+from .models import AttemptQuestion, ExamPrepSettings, QualificationClaim, QuestionCategory
 
 NOTEBOOK_PAGE_SIZE = 20
 
@@ -166,3 +169,85 @@ def organization_exam(request, pk):
         "assessments/exam/organization.html",
         {"organization": organization, "page": page},
     )
+
+
+class ClaimForm(forms.ModelForm):
+    class Meta:
+        model = QualificationClaim
+        fields = ["qualification", "exam_year", "certificate_number", "scan"]
+        help_texts = {
+            "scan": _("A photo (JPEG, PNG, WebP) or a PDF of the certificate, 10 MB at most.")
+        }
+
+
+@login_required
+def claims(request):
+    """The cadre reports a passed exam with the certificate's scan and follows the verification."""
+    form = ClaimForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            prep_services.claim_submit(cadre=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Your claim has been sent to your secretary."))
+            return redirect("exam_claims")
+    return render(
+        request,
+        "assessments/exam/claims.html",
+        {
+            "form": form,
+            "claims": QualificationClaim.objects.filter(cadre=request.user),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+def claim_scan(request, pk):
+    """The scan, for its cadre and for secretaries over them; anybody else gets 404."""
+    claim = get_object_or_404(QualificationClaim.objects.select_related("cadre"), pk=pk)
+    if not permissions.can_view_cadre(request.user, claim.cadre):
+        raise Http404
+    response = FileResponse(claim.scan.open("rb"), content_type=claim.scan_type)
+    response["Content-Disposition"] = f'attachment; filename="{claim.scan.name.rsplit("/", 1)[-1]}"'
+    return response
+
+
+@manager_required
+def organization_claims(request, pk):
+    """Claims of the subtree's cadres: pending ones to verify, then the record of reviews."""
+    organization = permissions.organization_or_404(request.user, pk)
+    in_subtree = QualificationClaim.objects.filter(
+        cadre__memberships__organization__path__startswith=organization.path,
+        cadre__memberships__role="cadre",
+    ).select_related("cadre", "reviewed_by")
+    return render(
+        request,
+        "assessments/exam/organization_claims.html",
+        {
+            "organization": organization,
+            "pending": in_subtree.filter(status=QualificationClaim.Status.PENDING),
+            "reviewed": in_subtree.exclude(status=QualificationClaim.Status.PENDING)[:50],
+        },
+    )
+
+
+@manager_required
+@require_POST
+def claim_review(request, pk):
+    claim = get_object_or_404(QualificationClaim.objects.select_related("cadre"), pk=pk)
+    if claim.cadre_id == request.user.pk:
+        raise Http404  # nobody verifies their own claim
+    permissions.cadre_or_404(request.user, claim.cadre_id)
+    verified = request.POST.get("action") == "verify"
+    try:
+        prep_services.claim_review(
+            claim=claim, verified=verified, reason=request.POST.get("reason", ""), by=request.user
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("The claim has been reviewed."))
+    organization = permissions.home_organization(claim.cadre)
+    return redirect("organization_claims", pk=organization.pk)

@@ -101,7 +101,14 @@ class _FileWindow:
 # Never served from /media/: uploaded rosters, certificates and their ZIPs hold personal data
 # (their own views check who asks), and Wagtail documents are served by /documents/<id>/,
 # which enforces their collection's privacy.
-PRIVATE_FOLDERS = {"rosters", "documents", "certificates", "archives", "question_imports"}
+PRIVATE_FOLDERS = {
+    "rosters",
+    "documents",
+    "certificates",
+    "archives",
+    "question_imports",
+    "qualifications",
+}
 
 
 def _media_file(path: str) -> tuple[Path, os.stat_result]:

@@ -32,6 +32,12 @@ manage = [
     path("org/<int:pk>/", views.organization_detail, name="organization_detail"),
     path("org/<int:pk>/export.xlsx", views.organization_export, name="organization_export"),
     path("org/<int:pk>/exam/", prep_views.organization_exam, name="organization_exam"),
+    path(
+        "org/<int:pk>/qualifications/",
+        prep_views.organization_claims,
+        name="organization_claims",
+    ),
+    path("qualification/<int:pk>/review/", prep_views.claim_review, name="claim_review"),
     path("org/<int:pk>/roster/", views.roster_upload, name="roster_upload"),
     path("org/<int:pk>/roster/template.xlsx", views.roster_template, name="roster_template"),
     path("cadre/<int:pk>/", views.cadre_detail, name="cadre_detail"),
