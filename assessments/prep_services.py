@@ -23,6 +23,7 @@ from lms.uploads import clean_upload
 
 from . import grading, services
 from .models import (
+    REVIEW_FACETS,
     Attempt,
     AttemptQuestion,
     ExamPrepSettings,
@@ -110,11 +111,10 @@ def exam_subject_sync(*, subject: ExamSubject) -> Quiz:
 
 def _review(*, during: bool) -> dict:
     """Practice shows everything as soon as an answer is checked; a mock only after it."""
-    facets = ("correctness", "marks", "right_answer", "explanation")
     return {
-        **{f"during_{facet}": during for facet in facets},
-        **{f"after_{facet}": True for facet in facets},
-        **{f"closed_{facet}": True for facet in facets},
+        **{f"during_{facet}": during for facet in REVIEW_FACETS},
+        **{f"after_{facet}": True for facet in REVIEW_FACETS},
+        **{f"closed_{facet}": True for facet in REVIEW_FACETS},
     }
 
 

@@ -52,6 +52,8 @@ def test_claim_verified_changes_the_profile(client, people, tree):
     profile = CadreProfile.objects.get(user=people.cadre)
     assert profile.qualification == CadreProfile.Qualification.ASSISTANT
     assert Notification.objects.filter(user=people.cadre, title__contains="核验通过").exists()
+    record = client.get(reverse("cadre_detail", args=[people.cadre.pk])).content.decode()
+    assert "助理社会工作师" in record and "已核验" in record
 
 
 def test_rejection_needs_a_reason(client, people, tree):
