@@ -110,7 +110,8 @@ def quiz_shortfalls(slots: list[QuizSlot]) -> list[str]:
     return problems
 
 
-def _draw(quiz: Quiz, rng: random.Random) -> list[tuple[dict, Decimal | None]]:
+def quiz_draw(quiz: Quiz, rng: random.Random) -> list[tuple[dict, Decimal | None]]:
+    """The quiz's questions (fixed ones and random draws) as data, each with its slot's points."""
     slots = list(quiz.slots.select_related("category"))
     chosen: list[tuple[int, Decimal | None]] = []
     taken = {slot.question_id for slot in slots if slot.question_id}
@@ -262,7 +263,7 @@ def attempt_start(
             attempt = Attempt.objects.create(
                 quiz=quiz, cadre=cadre, number=used + 1, started_at=now, deadline=deadline
             )
-            drawn = _draw(quiz, rng) if question_ids is None else _given(question_ids)
+            drawn = quiz_draw(quiz, rng) if question_ids is None else _given(question_ids)
             rows = _attempt_rows(attempt, drawn, rng)
             _save_rows(rows)
             attempt.max_score = sum((row.points for row in rows if row.parent is None), Decimal(0))
@@ -311,9 +312,9 @@ def attempt_answers_save(
     now: datetime.datetime | None = None,
 ) -> list[SavedAnswer]:
     """Saves answers by question position. Nothing is saved if any of them is refused."""
-    now = now or timezone.now()
     with transaction.atomic():
         locked = _locked_in_progress(attempt.pk)
+        now = now or timezone.now()  # read under the lock: times follow the order of writes
         if not is_overdue(locked, now):
             return _answers_store(locked, answers, now)
     attempt_close(attempt_id=attempt.pk, now=now)
@@ -356,11 +357,11 @@ def _answers_store(attempt: Attempt, answers: dict[int, list[str]], now) -> list
 
 def attempt_submit(*, attempt: Attempt, now: datetime.datetime | None = None) -> Attempt:
     """Finishes and grades the attempt. Submitting again returns the same, finished attempt."""
-    now = now or timezone.now()
     with transaction.atomic():
         locked = Attempt.objects.select_for_update().select_related("quiz").get(pk=attempt.pk)
         if locked.state != Attempt.State.IN_PROGRESS:
             return locked
+        now = now or timezone.now()  # read under the lock, like the answers' times
         if is_overdue(locked, now):
             return _finish(locked, finished_at=locked.deadline, by_deadline=True)
         return _finish(locked, finished_at=now, by_deadline=False)

@@ -740,8 +740,8 @@ def seed_world(args: argparse.Namespace) -> World:
             share_ledger(plans, args.ledger - CreditEntry.objects.count(), heavy.pk, rng)
             add_learning(plans, catalogue, rng)
     if connection.vendor == "postgresql":
-        with step("VACUUM ANALYZE"), connection.cursor() as cursor:
-            cursor.execute("VACUUM ANALYZE")  # what autovacuum does soon after bulk loading
+        with step("VACUUM ANALYZE"):
+            common.vacuum_analyze()
     heavy_plan = next(plan for plan in plans if plan.user_id == heavy.pk)
     current = next(course for course, status, *_ in heavy_plan.enrollments if status == CURRENT)
     return locate_world(heavy, current, timings)
