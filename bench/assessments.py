@@ -313,7 +313,6 @@ def prep_scenarios(subject, cadre) -> list[common.Scenario]:
 
 TARGETS = {
     "grade 100 answers (graders only)": ("p95", 10.0),
-    "attempt_submit, 100 questions": ("p95", 10.0),
     "POST autosave one answer": ("p95", 20.0),
     f"import {IMPORT_COUNT} GIFT questions": ("p95", 2000.0),
     "assemble mock paper from 10,000 questions": ("p95", 50.0),
