@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.utils import timezone
+from wagtail.test.utils.form_data import inline_formset, nested_form_data
 
 from assessments import prep_services, services
 from assessments.models import (
@@ -229,3 +230,56 @@ def test_unanswered_questions_stay_out_of_the_notebook(people, exam):
     services.attempt_submit(attempt=attempt)
     assert list(NotebookItem.objects.values_list("question_id", flat=True)) == [first.question_id]
     assert sum(KnowledgeStat.objects.values_list("answered", flat=True)) == 1
+
+
+def paper_form(bank, root, multiples: int) -> dict:
+    """The CMS form of a new exam subject whose paper asks `multiples` multiple choices."""
+    return nested_form_data(
+        {
+            "level": "junior",
+            "name": "社会工作实务（初级）",
+            "code": "sw-cj",
+            "bank": bank.pk,
+            "time_limit_minutes": 120,
+            "pass_percent": "60",
+            "partial_points_per_option": "0.5",
+            "mock_credit_hours": "0",
+            "sort_order": 2,
+            "sections": inline_formset(
+                [
+                    {
+                        "position": 1,
+                        "title": "单项选择题",
+                        "question_type": "single",
+                        "category": root.pk,
+                        "count": 4,
+                        "points": "1",
+                    },
+                    {
+                        "position": 2,
+                        "title": "多项选择题",
+                        "question_type": "multiple",
+                        "category": root.pk,
+                        "count": multiples,
+                        "points": "2",
+                    },
+                ]
+            ),
+        }
+    )
+
+
+def test_a_mis_specified_paper_is_caught_when_saved_in_the_cms(client, people, exam):
+    """Saving a paper asking 30 multiples of a bank holding 3 shows the problem and saves
+    nothing; a fillable paper is saved with its mock exam ready."""
+    client.force_login(people.admin)
+    root = exam.bank.categories.get(depth=1)
+    url = "/cms/assessments/exam-subjects/new/"
+    response = client.post(url, paper_form(exam.bank, root, multiples=30))
+    assert response.status_code == 200
+    assert "多项选择题需要 30 道题，题库中只有 3 道。" in response.content.decode()
+    assert not ExamSubject.objects.filter(code="sw-cj").exists()
+    response = client.post(url, paper_form(exam.bank, root, multiples=2))
+    assert response.status_code == 302
+    subject = ExamSubject.objects.get(code="sw-cj")
+    assert subject.quizzes.get(mode=Quiz.Mode.MOCK).slots.count() == 2
