@@ -27,7 +27,7 @@ from . import formats, importing
 from .formats import FormatError
 from .forms import ImportForm
 from .models import QuestionBank
-from .wagtail_hooks import editable_banks
+from .permissions import editable_banks
 
 UPLOAD_FOLDER = "question_imports"
 TOKEN_SALT = "assessments.question-import"

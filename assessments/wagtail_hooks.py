@@ -18,6 +18,7 @@ from wagtail.admin.viewsets.model import ModelViewSet, ModelViewSetGroup
 from wagtail.admin.widgets import HeaderButton
 from wagtail.permissions import register_permission_policy
 
+from . import admin_views, marking_admin  # noqa: F401  (marking_admin registers its hooks)
 from .forms import BankForm, CategoryForm, ExamSubjectForm, QuestionForm, QuizForm
 from .models import ExamSubject, Question, QuestionBank, QuestionCategory, Quiz
 from .permissions import (
@@ -291,9 +292,4 @@ def register_assessments_viewsets():
 
 @hooks.register("register_admin_urls")
 def register_import_export_urls():
-    from . import admin_views
-
     return [path("assessments/", include((admin_views.urlpatterns, "assessments_admin")))]
-
-
-from . import marking_admin  # noqa: F401, E402
