@@ -153,9 +153,9 @@ def attempt_of(user, pk: int) -> Attempt:
 
 def quiz_for(user, pk: int) -> Quiz:
     """A quiz the user may take: stand-alone, or in a live lesson of a course they are in."""
-    quiz = Quiz.objects.select_related("lesson").filter(pk=pk).first()
+    quiz = Quiz.objects.select_related("lesson").filter(pk=pk, mode=Quiz.Mode.QUIZ).first()
     if quiz is None or (quiz.lesson is not None and not quiz.lesson.live):
-        raise Http404
+        raise Http404  # exam practice (mocks, drills…) is started from /exam/ only
     return quiz
 
 

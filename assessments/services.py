@@ -265,6 +265,8 @@ def attempt_start(
             )
             drawn = quiz_draw(quiz, rng) if question_ids is None else _given(question_ids)
             rows = _attempt_rows(attempt, drawn, rng)
+            if not rows:
+                raise NotEnoughQuestions(_("This quiz has no questions yet."))
             _save_rows(rows)
             attempt.max_score = sum((row.points for row in rows if row.parent is None), Decimal(0))
             attempt.save(update_fields=["max_score"])

@@ -448,3 +448,19 @@ class TestCoursesSide:
         response = cadre_client.post(reverse("quiz_start", args=[objective_quiz.pk]), follow=True)
         assert Attempt.objects.count() == 0
         assert "先报名" in response.content.decode()
+
+
+def test_a_quiz_without_questions_does_not_start(people):
+    """A quiz with no questions yet refuses to start and leaves no empty attempt behind."""
+    quiz = Quiz.objects.create(title="空测验", owner=people.lecturer)
+    with pytest.raises(services.NotEnoughQuestions):
+        services.attempt_start(quiz=quiz, cadre=people.cadre)
+    assert not Attempt.objects.exists()
+
+
+def test_practice_quizzes_start_only_from_exam_preparation(client, people, objective_quiz):
+    """A mock or daily-practice quiz has no /quiz/ page of its own."""
+    Quiz.objects.filter(pk=objective_quiz.pk).update(mode=Quiz.Mode.DAILY)
+    client.force_login(people.cadre)
+    assert client.get(reverse("quiz_detail", args=[objective_quiz.pk])).status_code == 404
+    assert client.post(reverse("quiz_start", args=[objective_quiz.pk])).status_code == 404
