@@ -276,3 +276,28 @@ class Notification(models.Model):
 
     def __str__(self):
         return f"{self.user} · {self.title}"
+
+
+class Reminder(models.Model):
+    """A reminder sent to a cadre for a period: at most one per (cadre, kind, period), so a job
+    that runs twice, or two secretaries clicking, never send the same reminder twice."""
+
+    class Kind(models.TextChoices):
+        WEEKLY = "weekly", _("Weekly reminder")
+        SECRETARY = "secretary", _("Sent by a secretary")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="reminders")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    period = models.CharField(max_length=20, help_text="2026-W48, or a date for a secretary's")
+    sent_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "kind", "period"], name="reminder_once")
+        ]
+
+    def __str__(self):
+        return f"{self.user_id} {self.kind} {self.period}"

@@ -200,3 +200,12 @@ def set_tracking(memberships, requirements: list[TrainingRequirement], *, cadre_
         membership = by_cadre.get(cadre_id)
         if membership is not None and course_id in required_ids[cadre_id]:
             membership.required_done += 1
+
+
+def behind_cadres(year: int, organization: Organization | None = None) -> QuerySet[Membership]:
+    """Home memberships of cadres behind the year's requirement that applies to them, in the
+    organization's subtree (everywhere without one), with `year_hours` and `required_hours`."""
+    memberships = (
+        organization_cadres(organization) if organization is not None else home_memberships()
+    )
+    return behind_requirement(with_year_hours(memberships, year), year_requirements(year))

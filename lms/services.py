@@ -3,13 +3,22 @@
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext, override
 
-from . import notifications, permissions
-from .models import CadreProfile, Membership, Notification, Organization, RosterImport, User
+from . import notifications, permissions, selectors
+from .models import (
+    CadreProfile,
+    Membership,
+    Notification,
+    Organization,
+    Reminder,
+    RosterImport,
+    User,
+)
 from .roster import RosterFileError, RowValidator, read_rows
 
 PROFILE_FIELDS = (
@@ -245,3 +254,30 @@ def notifications_mark_read(*, user: User, ids: Iterable[int] | None = None) -> 
     if ids is not None:
         unread = unread.filter(pk__in=ids)
     return unread.update(read_at=timezone.now())
+
+
+def behind_reminders_send(
+    *, memberships, kind: str, period: str, sent_by: User | None = None
+) -> int:
+    """Reminds each cadre of `memberships` (annotated with `year_hours` and `required_hours`,
+    see selectors.behind_requirement) once for the period; returns how many were reminded now.
+    The unique (cadre, kind, period) row decides: a second run finds it and sends nothing."""
+    reminded = 0
+    for membership in memberships.select_related("user"):
+        _reminder, created = Reminder.objects.get_or_create(
+            user_id=membership.user_id, kind=kind, period=period, defaults={"sent_by": sent_by}
+        )
+        if not created:
+            continue
+        reminded += 1
+        notification_send(
+            user=membership.user,
+            title=gettext("Your study hours this year: %(done)s of %(required)s")
+            % {
+                "done": selectors.format_hours(membership.year_hours or Decimal(0)),
+                "required": selectors.format_hours(membership.required_hours),
+            },
+            body=gettext("Open My learning to continue your courses before the year ends."),
+            url="/",
+        )
+    return reminded

@@ -1,10 +1,24 @@
 """Background jobs of the project core; each takes ids and calls a service."""
 
 from celery import shared_task
+from django.utils import timezone
 
-from . import services
+from . import selectors, services
+from .models import Reminder
 
 
 @shared_task
 def roster_import_run_task(roster_import_id: int, language: str = "zh-hans") -> None:
     services.roster_import_run(roster_import_id=roster_import_id, language=language)
+
+
+@shared_task
+def behind_reminders_weekly() -> int:
+    """The periodic job: every cadre behind this year's requirement is reminded once a week."""
+    today = timezone.localdate()
+    iso_year, week, _day = today.isocalendar()
+    return services.behind_reminders_send(
+        memberships=selectors.behind_cadres(today.year),
+        kind=Reminder.Kind.WEEKLY,
+        period=f"{iso_year}-W{week:02d}",
+    )

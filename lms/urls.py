@@ -31,6 +31,7 @@ manage = [
     path("", views.manage_index, name="manage_index"),
     path("org/<int:pk>/", views.organization_detail, name="organization_detail"),
     path("org/<int:pk>/export.xlsx", views.organization_export, name="organization_export"),
+    path("org/<int:pk>/remind/", views.organization_remind, name="organization_remind"),
     path("org/<int:pk>/exam/", prep_views.organization_exam, name="organization_exam"),
     path(
         "org/<int:pk>/qualifications/",

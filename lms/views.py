@@ -13,14 +13,14 @@ from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from openpyxl import Workbook
 
 from . import notifications, permissions, selectors, services
 from .forms import LoginForm, RosterUploadForm
-from .models import Notification, RosterImport
+from .models import Notification, Reminder, RosterImport
 from .roster import build_template, format_error
 
 CADRES_PER_PAGE = 30
@@ -133,6 +133,30 @@ def organization_detail(request, pk):
             "year": year,
         },
     )
+
+
+@manager_required
+@require_POST
+def organization_remind(request, pk):
+    """Reminds the subtree's cadres who are behind their requirement; once a day each."""
+    organization = permissions.organization_or_404(request.user, pk)
+    today = timezone.localdate()
+    reminded = services.behind_reminders_send(
+        memberships=selectors.behind_cadres(today.year, organization),
+        kind=Reminder.Kind.SECRETARY,
+        period=today.isoformat(),
+        sent_by=request.user,
+    )
+    messages.success(
+        request,
+        ngettext(
+            "%(count)s cadre behind the requirement was reminded (nobody twice a day).",
+            "%(count)s cadres behind the requirement were reminded (nobody twice a day).",
+            reminded,
+        )
+        % {"count": reminded},
+    )
+    return redirect(f"{reverse('organization_detail', args=[organization.pk])}?behind=1")
 
 
 # The export's fixed Chinese layout (a report handed on to the district as-is).

@@ -197,6 +197,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "courses.tasks.required_enrollments_sync_all",
         "schedule": crontab(hour=2, minute=30),
     },
+    "behind-reminders": {
+        "task": "lms.tasks.behind_reminders_weekly",
+        "schedule": crontab(day_of_week="mon", hour=9, minute=0),
+    },
     "quiz-attempts-close-overdue": {
         "task": "assessments.tasks.attempts_close_overdue",
         "schedule": 60.0,
