@@ -10,7 +10,7 @@ Superusers reach everything. `wagtail_hooks` registers them for the admin.
 from django.db.models import Q
 from wagtail.permission_policies import ModelPermissionPolicy
 
-from .models import QuestionBank
+from .models import QuestionBank, Quiz
 
 
 def is_superuser(user) -> bool:
@@ -90,10 +90,11 @@ class BankContentPermissionPolicy(_ScopedPolicy):
 
 
 class QuizPermissionPolicy(_ScopedPolicy):
-    """A lecturer's quizzes are their own."""
+    """A lecturer's quizzes are their own; the exam-practice quizzes (mocks, drills, daily
+    practice, reviews) follow their exam subject and are not edited as quizzes."""
 
     def _scope(self, user) -> Q:
-        return Q(owner=user)
+        return Q(owner=user, mode=Quiz.Mode.QUIZ)
 
     def _in_scope(self, user, instance) -> bool:
-        return instance.owner_id == user.pk
+        return instance.owner_id == user.pk and instance.mode == Quiz.Mode.QUIZ

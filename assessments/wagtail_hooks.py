@@ -184,7 +184,11 @@ class BankIndexView(ScopedIndexView):
 
 
 class QuizIndexView(ScopedIndexView):
-    """Quiz rows link to their statistics and to what the cadres see."""
+    """Lecturers' quizzes (exam practice is kept through its subject); each row links to its
+    statistics and to what the cadres see."""
+
+    def get_base_queryset(self):
+        return super().get_base_queryset().filter(mode=Quiz.Mode.QUIZ)
 
     def get_list_more_buttons(self, instance):
         return [

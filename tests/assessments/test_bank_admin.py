@@ -393,3 +393,13 @@ def test_quiz_list_links_to_statistics(client, people, objective_quiz):
     page = client.get("/cms/assessments/quizzes/").content.decode()
     assert f"/cms/marking/quiz/{objective_quiz.pk}/statistics/" in page
     assert f"/quiz/{objective_quiz.pk}/" in page
+
+
+def test_exam_practice_quizzes_stay_out_of_the_quiz_list(client, people, objective_quiz):
+    """A drill quiz owned by the lecturer is neither listed nor editable as a quiz."""
+    drill = Quiz.objects.create(title="章节练习：专业伦理", owner=people.lecturer, mode="drill")
+    client.force_login(people.lecturer)
+    page = client.get("/cms/assessments/quizzes/").content.decode()
+    assert objective_quiz.title in page and drill.title not in page
+    assert client.get(f"/cms/assessments/quizzes/edit/{objective_quiz.pk}/").status_code == 200
+    assert client.get(f"/cms/assessments/quizzes/edit/{drill.pk}/").status_code == 404
