@@ -50,9 +50,11 @@ BENCH_DB ?= sqlite
 bench: setup
 	$(BIN)/python bench/run.py --db $(BENCH_DB)
 	$(BIN)/python bench/courses.py --db $(BENCH_DB)
+	$(BIN)/python bench/tracking.py --db $(BENCH_DB)
 	$(BIN)/python bench/certificates.py --db $(BENCH_DB)
 	$(BIN)/python bench/assessments.py --db $(BENCH_DB)
 	$(BIN)/python bench/peers.py --db $(BENCH_DB)
+	$(BIN)/python bench/exports.py --db $(BENCH_DB)
 
 lint:
 	$(BIN)/ruff check .

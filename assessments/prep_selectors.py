@@ -10,6 +10,8 @@ from django.db.models import Count, Q
 from django.http import Http404
 from django.utils import timezone
 
+from lms.charts import CHART_HEIGHT, CHART_WIDTH, line_points
+
 from . import grading
 from .models import (
     Attempt,
@@ -21,7 +23,6 @@ from .models import (
     Quiz,
 )
 
-CHART_WIDTH, CHART_HEIGHT = 320, 120
 MOCKS_IN_READINESS = 3
 
 
@@ -152,18 +153,6 @@ def mock_breakdown(attempt: Attempt, rows: list[AttemptQuestion]) -> dict:
     }
 
 
-def _chart(values: list[float | None], top: float = 100) -> list[tuple[float, float, float]]:
-    """(x, y, value) of each point of a line chart on a CHART_WIDTH × CHART_HEIGHT canvas."""
-    if not values:
-        return []
-    step = CHART_WIDTH / max(1, len(values) - 1)
-    return [
-        (round(i * step, 1), round(CHART_HEIGHT - value / top * CHART_HEIGHT, 1), value)
-        for i, value in enumerate(values)
-        if value is not None
-    ]
-
-
 def mastery(subject: ExamSubject, cadre, weeks: int = 12) -> dict:
     """The mastery view: accuracy per knowledge point, mock scores and weekly accuracy over
     time, and readiness: the mean of the latest mock scores against the pass line."""
@@ -198,8 +187,8 @@ def mastery(subject: ExamSubject, cadre, weeks: int = 12) -> dict:
     return {
         "chapters": knowledge_tree(subject, cadre),
         "mocks": mocks,
-        "mock_chart": _chart(percents),
-        "accuracy_chart": _chart(accuracy),
+        "mock_chart": line_points(percents),
+        "accuracy_chart": line_points(accuracy),
         "pass_y": round(CHART_HEIGHT - float(subject.pass_percent) / 100 * CHART_HEIGHT, 1),
         "readiness": readiness,
         "mocks_counted": len(latest),

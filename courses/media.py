@@ -108,6 +108,7 @@ PRIVATE_FOLDERS = {
     "archives",
     "question_imports",
     "qualifications",
+    "exports",  # reports of cadres' hours (lms.Export), for their requester only
 }
 
 

@@ -1,14 +1,18 @@
 """Who is who: users, the organization tree, memberships and roles, cadre profiles, home page."""
 
 import re
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from treebeard.mp_tree import MP_Node
+from wagtail.contrib.settings.models import BaseGenericSetting, register_setting
 from wagtail.fields import RichTextField
 from wagtail.models import Page
 
@@ -301,3 +305,228 @@ class Reminder(models.Model):
 
     def __str__(self):
         return f"{self.user_id} {self.kind} {self.period}"
+
+
+class Export(models.Model):
+    """A report too large to answer at once (lms/exports.py), written by a background task for
+    the person who asked; only they may follow its progress and download it."""
+
+    class Report(models.TextChoices):
+        CADRES = "cadres", _("Cadre hours table")
+        SUMMARY = "summary", _("Summary by sub-organization")
+
+    class Format(models.TextChoices):
+        XLSX = "xlsx", "Excel"
+        CSV = "csv", "CSV"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Waiting to export")
+        RUNNING = "running", _("Exporting")
+        DONE = "done", _("Export ready")
+        FAILED = "failed", _("Export failed")
+
+    requested_by = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    report = models.CharField(max_length=16, choices=Report.choices)
+    format = models.CharField(max_length=8, choices=Format.choices)
+    params = models.JSONField(default=dict, blank=True, help_text="the year and page filters")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_done = models.PositiveIntegerField(default=0)
+    file = models.FileField(upload_to="exports/%Y/%m/", blank=True)  # private: courses/media.py
+    error = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.organization} · {self.report}.{self.format} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+
+# --- 考核评价: the yearly evaluation, an input to the post-grade pay system ---------------------
+
+PERCENT_VALIDATORS = [MinValueValidator(0), MaxValueValidator(100)]
+
+
+@register_setting(icon="tasks")
+class EvaluationSettings(BaseGenericSetting):
+    """How the yearly evaluation (考核评价) weighs its four components and grades the score.
+
+    Each component is a figure from 0 to 100 (lms/archive.py explains how each is computed);
+    the score is their weighted sum, so the four weights must add up to 100. The grade follows
+    from the score by the thresholds below, which must descend.
+    """
+
+    hours_weight = models.PositiveSmallIntegerField(
+        _("weight of hours attainment (%)"),
+        default=40,
+        validators=PERCENT_VALIDATORS,
+        help_text=_(
+            "Hours attainment is the year's credit hours against the required hours, "
+            "at most 100; 100 when no requirement applies."
+        ),
+    )
+    courses_weight = models.PositiveSmallIntegerField(
+        _("weight of required courses (%)"),
+        default=30,
+        validators=PERCENT_VALIDATORS,
+        help_text=_(
+            "The share of the year's required courses completed by the end of the year; "
+            "100 when none are required."
+        ),
+    )
+    assessments_weight = models.PositiveSmallIntegerField(
+        _("weight of assessment results (%)"),
+        default=20,
+        validators=PERCENT_VALIDATORS,
+        help_text=_(
+            "The average percentage of the best attempt at each quiz and mock exam taken in "
+            "the year; 0 when none was taken."
+        ),
+    )
+    practice_weight = models.PositiveSmallIntegerField(
+        _("weight of practice and offline study (%)"),
+        default=10,
+        validators=PERCENT_VALIDATORS,
+        help_text=_(
+            "Hours of field practice, offline classes and external training against the "
+            "practice target below, at most 100."
+        ),
+    )
+    excellent_from = models.PositiveSmallIntegerField(
+        _("score for the grade excellent, at least"),
+        default=90,
+        validators=PERCENT_VALIDATORS,
+    )
+    good_from = models.PositiveSmallIntegerField(
+        _("score for the grade good, at least"), default=75, validators=PERCENT_VALIDATORS
+    )
+    pass_from = models.PositiveSmallIntegerField(
+        _("score for the grade pass, at least"),
+        default=60,
+        validators=PERCENT_VALIDATORS,
+        help_text=_("A score below this is graded fail."),
+    )
+    practice_target_hours = models.DecimalField(
+        _("practice target (hours)"),
+        max_digits=5,
+        decimal_places=1,
+        default=Decimal("8"),
+        validators=[MinValueValidator(Decimal("0.5"))],
+        help_text=_(
+            "Hours of field practice, offline classes and external training in a year that "
+            "earn the full practice component."
+        ),
+    )
+
+    class Meta:
+        verbose_name = _("yearly evaluation")
+
+    def clean(self):
+        super().clean()
+        if sum(self.weights().values()) != 100:
+            raise ValidationError(
+                _("The four weights must add up to 100; now they add up to %(total)s.")
+                % {"total": sum(self.weights().values())}
+            )
+        if not self.excellent_from > self.good_from > self.pass_from:
+            raise ValidationError(
+                _("The grade thresholds must descend: excellent above good above pass.")
+            )
+
+    def weights(self) -> dict[str, int]:
+        """The weight of each component in percent, keyed as in the evaluation's components."""
+        return {
+            "hours": self.hours_weight,
+            "courses": self.courses_weight,
+            "assessments": self.assessments_weight,
+            "practice": self.practice_weight,
+        }
+
+    def thresholds(self) -> dict[str, int]:
+        """The lowest score of each grade above fail."""
+        return {
+            Evaluation.Grade.EXCELLENT: self.excellent_from,
+            Evaluation.Grade.GOOD: self.good_from,
+            Evaluation.Grade.PASS: self.pass_from,
+        }
+
+
+def grade_for(score: Decimal, thresholds: dict[str, int]) -> str:
+    """The grade of a score: the highest grade whose threshold it reaches, else fail."""
+    for grade, lowest in sorted(thresholds.items(), key=lambda item: item[1], reverse=True):
+        if score >= lowest:
+            return grade
+    return Evaluation.Grade.FAIL
+
+
+def round_score(value: Decimal) -> Decimal:
+    """To one decimal place, halves up (as people round by hand)."""
+    return Decimal(value).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+class Evaluation(models.Model):
+    """A cadre's evaluation of one year: the computed score and grade with every input behind
+    them (`components`), and a secretary's adjustment of the grade with its reason."""
+
+    class Grade(models.TextChoices):
+        EXCELLENT = "excellent", pgettext_lazy("evaluation grade", "Excellent")
+        GOOD = "good", pgettext_lazy("evaluation grade", "Good")
+        PASS = "pass", pgettext_lazy("evaluation grade", "Pass")
+        FAIL = "fail", pgettext_lazy("evaluation grade", "Fail")
+
+    cadre = models.ForeignKey(User, on_delete=models.PROTECT, related_name="evaluations")
+    year = models.PositiveSmallIntegerField(_("year"))
+    score = models.DecimalField(_("evaluation score"), max_digits=4, decimal_places=1)
+    grade = models.CharField(_("computed grade"), max_length=16, choices=Grade.choices)
+    components = models.JSONField(
+        default=dict, help_text="the weights, thresholds, inputs and component values used"
+    )
+    computed_at = models.DateTimeField()
+    adjusted_grade = models.CharField(
+        _("adjusted grade"),
+        max_length=16,
+        choices=Grade.choices,
+        blank=True,
+        help_text="empty while the computed grade stands",
+    )
+    adjustment_reason = models.TextField(_("reason for the adjustment"), blank=True)
+    adjusted_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    adjusted_at = models.DateTimeField(null=True, blank=True)
+    adjustments = models.JSONField(
+        default=list, blank=True, help_text="every adjustment so far, oldest first"
+    )
+
+    class Meta:
+        verbose_name = _("yearly evaluation")
+        verbose_name_plural = _("yearly evaluations")
+        constraints = [
+            models.UniqueConstraint(fields=["cadre", "year"], name="evaluation_once_per_year"),
+            models.CheckConstraint(
+                condition=Q(adjusted_grade="") | ~Q(adjustment_reason=""),
+                name="evaluation_adjustment_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(score__gte=0) & Q(score__lte=100), name="evaluation_score_0_100"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.cadre} {self.year} {self.score} ({self.final_grade})"
+
+    @property
+    def final_grade(self) -> str:
+        """The grade that counts: the adjusted one if a secretary adjusted it."""
+        return self.adjusted_grade or self.grade
+
+    def get_final_grade_display(self) -> str:
+        """The label of the grade that counts."""
+        return self.Grade(self.final_grade).label

@@ -4,7 +4,6 @@ from decimal import Decimal
 
 from django.db.models import (
     Case,
-    Count,
     DecimalField,
     F,
     OuterRef,
@@ -69,30 +68,15 @@ def _with_subtree_counts(organization: Organization) -> Organization:
     return organization
 
 
-def organization_children(organization: Organization) -> list[Organization]:
-    """Direct children, each with its number of cadres across its own subtree, in one query."""
-    children = list(organization.get_children())
-    if not children:
-        return children
-    counts = dict(
-        Membership.objects.filter(
-            role=Membership.Role.CADRE, organization__path__startswith=organization.path
-        )
-        .exclude(organization=organization)
-        .values_list("organization__path")
-        .annotate(n=Count("pk"))
-    )
-    for child in children:
-        child.cadre_count = sum(n for path, n in counts.items() if path.startswith(child.path))
-    return children
-
-
 def organization_cadres(organization: Organization, *, query: str = "") -> QuerySet[Membership]:
     """Home memberships of cadres anywhere in the organization's subtree, optionally searched."""
     cadres = home_memberships().filter(organization__path__startswith=organization.path)
-    if query:
-        cadres = cadres.filter(Q(user__name__icontains=query) | Q(user__mobile__startswith=query))
-    return cadres
+    return search_cadres(cadres, query) if query else cadres
+
+
+def search_cadres(memberships: QuerySet[Membership], query: str) -> QuerySet[Membership]:
+    """Memberships whose person's name contains `query` or whose mobile starts with it."""
+    return memberships.filter(Q(user__name__icontains=query) | Q(user__mobile__startswith=query))
 
 
 def cadre_home_membership(cadre: User) -> Membership | None:
@@ -120,18 +104,17 @@ def year_requirements(year: int) -> list[TrainingRequirement]:
 def with_year_hours(memberships: QuerySet[Membership], year: int) -> QuerySet[Membership]:
     """Annotates `year_hours`: the ledger's sum for the cadre and year, reversals included
     (a correlated subquery, so no extra query)."""
-    ledger = (
-        CreditEntry.objects.filter(cadre=OuterRef("user_id"), year=year)
-        .order_by()
-        .values("cadre")
-        .annotate(total=Sum("hours"))
-        .values("total")
-    )
-    return memberships.annotate(
-        year_hours=Coalesce(
-            Subquery(ledger, output_field=HOURS), Value(Decimal("0")), output_field=HOURS
-        )
-    )
+    return memberships.annotate(year_hours=ledger_hours(year))
+
+
+def ledger_hours(year: int, kinds: tuple[str, ...] = ()) -> Coalesce:
+    """The ledger's sum for a home membership's cadre and year (of these kinds, or all), as a
+    correlated subquery."""
+    entries = CreditEntry.objects.filter(cadre=OuterRef("user_id"), year=year)
+    if kinds:
+        entries = entries.filter(kind__in=kinds)
+    total = entries.order_by().values("cadre").annotate(total=Sum("hours")).values("total")
+    return Coalesce(Subquery(total, output_field=HOURS), Value(Decimal("0")), output_field=HOURS)
 
 
 def behind_requirement(
@@ -141,14 +124,19 @@ def behind_requirement(
     carry `year_hours`. The strictest applicable requirement comes first in the CASE."""
     if not requirements:
         return memberships.none()
+    return memberships.annotate(required_hours=required_hours(requirements)).filter(
+        year_hours__lt=F("required_hours")
+    )
+
+
+def required_hours(requirements: list[TrainingRequirement]) -> Case:
+    """The hours of the strictest requirement applying to a home membership, NULL for none
+    (the same answer as `set_tracking`, as a SQL expression)."""
     strictest_first = sorted(requirements, key=lambda r: r.total_hours, reverse=True)
-    required_hours = Case(
+    return Case(
         *(When(r.membership_filter(), then=Value(r.total_hours)) for r in strictest_first),
         default=None,
         output_field=HOURS,
-    )
-    return memberships.annotate(required_hours=required_hours).filter(
-        year_hours__lt=F("required_hours")
     )
 
 
@@ -160,7 +148,7 @@ def format_hours(hours: Decimal) -> str:
 
 def set_tracking(memberships, requirements: list[TrainingRequirement], *, cadre_ids=None) -> None:
     """Sets on each membership (annotated by `with_year_hours`): `hours`, `required_hours`,
-    `hours_percent`, `is_behind`, `required_total` and `required_done`.
+    `required_online_hours`, `hours_percent`, `is_behind`, `required_total` and `required_done`.
 
     Requirements are matched in Python with `applies_to`; completed required courses come
     from one query over the cadres' enrollments (`cadre_ids`: a list or a values() queryset,
@@ -174,6 +162,7 @@ def set_tracking(memberships, requirements: list[TrainingRequirement], *, cadre_
         membership.hours = Decimal(membership.year_hours or 0).quantize(course_selectors.CENT)
         membership.has_requirement = bool(applying)
         membership.required_hours = max((r.total_hours for r in applying), default=None)
+        membership.required_online_hours = max((r.online_hours for r in applying), default=None)
         required_ids[membership.user_id] = {
             course.pk for r in applying for course in r.required_courses.all()
         }

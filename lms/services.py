@@ -5,13 +5,18 @@ from collections import defaultdict
 from collections.abc import Iterable
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext, override
 
 from . import notifications, permissions, selectors
 from .models import (
     CadreProfile,
+    Evaluation,
+    EvaluationSettings,
+    Export,
     Membership,
     Notification,
     Organization,
@@ -281,3 +286,174 @@ def behind_reminders_send(
             url="/",
         )
     return reminded
+
+
+# --- Exports too large to answer at once (the reports are in lms/exports.py) ---------------
+
+
+class ExportRefused(Exception):
+    """The export may not be written any more; its message is shown to the requester."""
+
+
+@transaction.atomic
+def export_create(
+    *, requested_by: User, organization: Organization, report: str, format: str, params: dict
+) -> Export:
+    """Records an export for its requester and sends it to the workers once committed."""
+    if not permissions.can_manage_organization(requested_by, organization):
+        raise PermissionError("organization outside the requester's subtree")
+    export = Export.objects.create(
+        requested_by=requested_by,
+        organization=organization,
+        report=report,
+        format=format,
+        params=params,
+    )
+    transaction.on_commit(lambda: _export_send(export.pk))
+    return export
+
+
+def _export_send(export_id: int) -> None:
+    """Hands the export to the workers; when the broker cannot take it, the export fails with
+    a message at once rather than wait forever."""
+    from .tasks import export_build_task
+
+    try:
+        export_build_task.delay(export_id)
+    except Exception:
+        logger.warning("export %s could not be queued", export_id, exc_info=True)
+        Export.objects.filter(pk=export_id, status=Export.Status.QUEUED).update(
+            status=Export.Status.FAILED,
+            error=gettext("The export could not be started. Please try again later."),
+            finished_at=timezone.now(),
+        )
+
+
+def export_build(*, export: Export) -> Export:
+    """Writes the export's file chunk by chunk with progress; it ends done, or failed with a
+    message, never left running. Not one transaction: progress must show while it runs."""
+    import tempfile
+
+    from django.core.files import File
+
+    from . import exports
+
+    if export.is_finished:
+        return export
+    export.status = Export.Status.RUNNING
+    export.save(update_fields=["status"])
+    written = 0
+
+    def progress(rows: int) -> None:
+        nonlocal written
+        written = rows
+        Export.objects.filter(pk=export.pk).update(rows_done=rows)
+
+    try:
+        if not permissions.can_manage_organization(export.requested_by, export.organization):
+            raise ExportRefused(
+                gettext("You no longer manage %(organization)s, so nothing was exported.")
+                % {"organization": export.organization.name}
+            )
+        report = exports.report_build(export.report, export.organization, params=export.params)
+        export.rows_total = report.total
+        export.save(update_fields=["rows_total"])
+        with tempfile.TemporaryFile() as buffer:
+            exports.report_write(report, export.format, buffer, progress=progress)
+            buffer.seek(0)
+            export.file.save(f"{export.pk}.{export.format}", File(buffer), save=False)
+    except Exception as error:
+        if isinstance(error, ExportRefused):
+            message = str(error)
+        else:
+            logger.exception("export %s failed", export.pk)
+            message = gettext("Writing the file failed. Please try again.")
+        export.status, export.error = Export.Status.FAILED, message[:300]
+        export.finished_at = timezone.now()
+        export.save(update_fields=["status", "error", "finished_at"])
+        return export
+    export.status = Export.Status.DONE
+    export.rows_total = export.rows_done = written  # the rows really written
+    export.finished_at = timezone.now()
+    export.save(update_fields=["file", "status", "rows_total", "rows_done", "finished_at"])
+    return export
+
+
+# --- 考核评价: the yearly evaluation (the figures are computed in lms/archive.py) ----------------
+
+ADJUSTMENT_REASON_MIN = 10
+
+
+@transaction.atomic
+def evaluation_compute(*, cadre: User, year: int) -> Evaluation:
+    """Computes the cadre's evaluation of `year` from their learning archive and records it,
+    replacing an earlier computation; a secretary's adjustment of the grade stays."""
+    from .archive import evaluation_figures, learning_archive
+
+    figures = evaluation_figures(learning_archive(cadre, year=year), EvaluationSettings.load())
+    evaluation, _created = Evaluation.objects.update_or_create(
+        cadre=cadre,
+        year=year,
+        defaults={
+            "score": figures.score,
+            "grade": figures.grade,
+            "components": figures.components,
+            "computed_at": timezone.now(),
+        },
+    )
+    return evaluation
+
+
+@transaction.atomic
+def evaluation_adjust(*, evaluation: Evaluation, grade: str, reason: str, by: User) -> Evaluation:
+    """Sets the grade that counts, with a reason of at least ten characters, kept in the
+    evaluation's history and sent to the cadre as a notification. Nobody adjusts their own."""
+    reason = reason.strip()
+    if len(reason) < ADJUSTMENT_REASON_MIN:
+        raise ValidationError(
+            {
+                "reason": gettext(
+                    "Give the reason for adjusting the grade, in at least %(count)s characters."
+                )
+                % {"count": ADJUSTMENT_REASON_MIN}
+            }
+        )
+    if grade not in Evaluation.Grade.values:
+        raise ValidationError({"grade": gettext("Choose one of the grades.")})
+    if by.pk == evaluation.cadre_id:
+        raise PermissionError("nobody adjusts their own evaluation")
+    locked = Evaluation.objects.select_for_update().select_related("cadre").get(pk=evaluation.pk)
+    now = timezone.now()
+    locked.adjusted_grade = grade
+    locked.adjustment_reason = reason
+    locked.adjusted_by = by
+    locked.adjusted_at = now
+    locked.adjustments = [
+        *locked.adjustments,
+        {
+            "grade": grade,
+            "computed_grade": locked.grade,
+            "score": str(locked.score),
+            "reason": reason,
+            "by": by.pk,
+            "by_name": str(by),
+            "at": timezone.localtime(now).strftime("%Y-%m-%d %H:%M"),
+        },
+    ]
+    locked.save(
+        update_fields=[
+            "adjusted_grade",
+            "adjustment_reason",
+            "adjusted_by",
+            "adjusted_at",
+            "adjustments",
+        ]
+    )
+    notification_send(
+        user=locked.cadre,
+        title=gettext("Your evaluation of %(year)s was adjusted to the grade %(grade)s")
+        % {"year": locked.year, "grade": locked.get_adjusted_grade_display()},
+        body=reason,
+        url=f"{reverse('my_archive')}?year={locked.year}",
+    )
+    return locked

@@ -4,7 +4,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from . import selectors, services
-from .models import Reminder
+from .models import Export, Reminder
 
 
 @shared_task
@@ -22,3 +22,13 @@ def behind_reminders_weekly() -> int:
         kind=Reminder.Kind.WEEKLY,
         period=f"{iso_year}-W{week:02d}",
     )
+
+
+@shared_task
+def export_build_task(export_id: int) -> None:
+    """Writes an export's file (gone meanwhile: nothing to do)."""
+    export = (
+        Export.objects.select_related("organization", "requested_by").filter(pk=export_id).first()
+    )
+    if export is not None:
+        services.export_build(export=export)

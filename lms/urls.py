@@ -13,7 +13,7 @@ from certificates import views as certificate_views
 from courses import views as course_views
 from courses.media import serve_media
 
-from . import views
+from . import archive_views, export_views, views
 
 accounts = [
     path("login/", views.LoginView.as_view(), name="login"),
@@ -30,7 +30,29 @@ notifications = [
 manage = [
     path("", views.manage_index, name="manage_index"),
     path("org/<int:pk>/", views.organization_detail, name="organization_detail"),
-    path("org/<int:pk>/export.xlsx", views.organization_export, name="organization_export"),
+    path(
+        "org/<int:pk>/export.xlsx",
+        export_views.organization_export,
+        name="organization_export",
+    ),
+    path(
+        "org/<int:pk>/export.csv",
+        export_views.organization_export_csv,
+        name="organization_export_csv",
+    ),
+    path(
+        "org/<int:pk>/summary.xlsx",
+        export_views.organization_summary_export,
+        name="organization_summary_export",
+    ),
+    path(
+        "org/<int:pk>/summary.csv",
+        export_views.organization_summary_export_csv,
+        name="organization_summary_export_csv",
+    ),
+    path("export/<int:pk>/", export_views.export_detail, name="export_detail"),
+    path("export/<int:pk>/progress/", export_views.export_progress, name="export_progress"),
+    path("export/<int:pk>/download/", export_views.export_download, name="export_download"),
     path("org/<int:pk>/remind/", views.organization_remind, name="organization_remind"),
     path("org/<int:pk>/exam/", prep_views.organization_exam, name="organization_exam"),
     path(
@@ -42,6 +64,22 @@ manage = [
     path("org/<int:pk>/roster/", views.roster_upload, name="roster_upload"),
     path("org/<int:pk>/roster/template.xlsx", views.roster_template, name="roster_template"),
     path("cadre/<int:pk>/", views.cadre_detail, name="cadre_detail"),
+    path("cadre/<int:pk>/archive/", archive_views.cadre_archive, name="cadre_archive"),
+    path(
+        "cadre/<int:pk>/archive/<int:year>.pdf",
+        archive_views.cadre_archive_pdf,
+        name="cadre_archive_pdf",
+    ),
+    path(
+        "cadre/<int:pk>/evaluation/compute/",
+        archive_views.cadre_evaluation_compute,
+        name="cadre_evaluation_compute",
+    ),
+    path(
+        "cadre/<int:pk>/evaluation/adjust/",
+        archive_views.cadre_evaluation_adjust,
+        name="cadre_evaluation_adjust",
+    ),
     path(
         "cadre/<int:cadre_pk>/courses/<int:course_pk>/complete/",
         course_views.complete_for_cadre,
@@ -95,6 +133,8 @@ urlpatterns = [
     path("exam/", include("assessments.prep_urls")),
     path("certificates/", include("certificates.urls")),
     path("verify/", certificate_views.verify_form, name="certificate_verify_form"),
+    path("archive/", archive_views.my_archive, name="my_archive"),
+    path("archive/<int:year>.pdf", archive_views.my_archive_pdf, name="my_archive_pdf"),
     path("verify/<str:code>/", certificate_views.verify, name="certificate_verify"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("cms/", include(wagtailadmin_urls)),

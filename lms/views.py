@@ -1,7 +1,6 @@
 """Pages for logging in, notifications, and secretaries managing organizations and rosters."""
 
 from functools import wraps
-from io import BytesIO
 
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
@@ -9,17 +8,16 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordChangeForm, SetPasswordForm
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
-from openpyxl import Workbook
 
-from . import notifications, permissions, selectors, services
-from .forms import LoginForm, RosterUploadForm
+from . import dashboard, notifications, permissions, selectors, services
+from .forms import CadreFilterForm, LoginForm, RosterUploadForm
 from .models import Notification, Reminder, RosterImport
 from .roster import build_template, format_error
 
@@ -103,34 +101,35 @@ def manage_index(request):
 
 @manager_required
 def organization_detail(request, pk):
+    """书记工作台: the subtree's headline figures, its sub-organizations with theirs, charts,
+    and the cadre table with search, filters, sort and pages."""
     organization = permissions.organization_or_404(request.user, pk)
-    query = request.GET.get("q", "").strip()
-    behind = request.GET.get("behind") == "1"
     year = timezone.localdate().year
     requirements = selectors.year_requirements(year)
-    cadres = selectors.with_year_hours(
-        selectors.organization_cadres(organization, query=query), year
+    form = CadreFilterForm(request.GET)
+    cadres = form.apply(
+        selectors.organization_cadres(organization), year=year, requirements=requirements
     )
-    if behind:
-        cadres = selectors.behind_requirement(cadres, requirements)
     page = Paginator(cadres, CADRES_PER_PAGE).get_page(request.GET.get("page"))
-    selectors.set_tracking(page.object_list, requirements)
+    dashboard.set_table_rows(page.object_list, requirements)
     ancestors = [
         a
         for a in organization.get_ancestors()
         if permissions.can_manage_organization(request.user, a)
     ]
+    filters = form.filters()
     return render(
         request,
         "lms/organization_detail.html",
         {
             "organization": organization,
             "ancestors": ancestors,
-            "children": selectors.organization_children(organization),
             "page": page,
-            "query": query,
-            "behind": behind,
+            "form": form,
+            "query": filters["q"],
+            "behind": filters["behind"],
             "year": year,
+            **dashboard.workbench(organization, year=year, requirements=requirements),
         },
     )
 
@@ -138,11 +137,19 @@ def organization_detail(request, pk):
 @manager_required
 @require_POST
 def organization_remind(request, pk):
-    """Reminds the subtree's cadres who are behind their requirement; once a day each."""
+    """Reminds the cadres of the table as filtered (its query string) who are behind their
+    requirement; once a day each."""
     organization = permissions.organization_or_404(request.user, pk)
     today = timezone.localdate()
+    query = request.GET.copy()
+    query["behind"] = "1"  # whatever the table shows, only those behind are reminded
+    cadres = CadreFilterForm(query).apply(
+        selectors.organization_cadres(organization),
+        year=today.year,
+        requirements=selectors.year_requirements(today.year),
+    )
     reminded = services.behind_reminders_send(
-        memberships=selectors.behind_cadres(today.year, organization),
+        memberships=cadres,
         kind=Reminder.Kind.SECRETARY,
         period=today.isoformat(),
         sent_by=request.user,
@@ -156,61 +163,7 @@ def organization_remind(request, pk):
         )
         % {"count": reminded},
     )
-    return redirect(f"{reverse('organization_detail', args=[organization.pk])}?behind=1")
-
-
-# The export's fixed Chinese layout (a report handed on to the district as-is).
-TRACKING_HEADERS = (
-    "姓名",
-    "手机号",
-    "所在组织",
-    "职务",
-    "人员类别",
-    "本年学时",
-    "要求学时",
-    "完成率",
-    "必修课完成",
-)
-
-
-@manager_required
-def organization_export(request, pk):
-    """学时完成情况 of every cadre in the organization's subtree, as an Excel workbook."""
-    organization = permissions.organization_or_404(request.user, pk)
-    today = timezone.localdate()
-    title = f"{organization.name}{today.year}年学时完成情况"
-    cadres = selectors.with_year_hours(selectors.organization_cadres(organization), today.year)
-    memberships = list(cadres)
-    selectors.set_tracking(
-        memberships,
-        selectors.year_requirements(today.year),
-        cadre_ids=cadres.values("user_id"),
-    )
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("学时完成情况")
-    sheet.append([title])
-    sheet.append([f"导出日期：{today:%Y-%m-%d}"])
-    sheet.append(list(TRACKING_HEADERS))
-    for membership in memberships:
-        profile = getattr(membership.user, "cadre_profile", None)
-        required = membership.required_hours
-        sheet.append(
-            [
-                membership.user.name or membership.user.get_username(),
-                membership.user.mobile or "",
-                membership.organization.name,
-                profile.get_position_display() if profile else "",
-                profile.get_member_type_display() if profile else "",
-                float(membership.hours),
-                float(required) if required is not None else "",
-                f"{membership.hours_percent}%" if required is not None else "",
-                f"{membership.required_done}/{membership.required_total}",
-            ]
-        )
-    content = BytesIO()
-    workbook.save(content)
-    content.seek(0)
-    return FileResponse(content, as_attachment=True, filename=f"{title}.xlsx", content_type=XLSX)
+    return redirect(f"{reverse('organization_detail', args=[organization.pk])}?{query.urlencode()}")
 
 
 @manager_required

@@ -237,6 +237,8 @@ NOTIFICATION_CHANNELS = ["lms.notifications.EmailChannel", "lms.notifications.Lo
 # Roster import limits (花名册导入).
 ROSTER_MAX_ROWS = env.int("ROSTER_MAX_ROWS", default=5000)
 ROSTER_MAX_BYTES = env.int("ROSTER_MAX_BYTES", default=5 * 1024 * 1024)
+# Exports with more rows than this are written by a background task (lms/exports.py).
+LMS_EXPORT_INLINE_MAX_ROWS = env.int("LMS_EXPORT_INLINE_MAX_ROWS", default=2000)
 
 LOGGING = {
     "version": 1,

@@ -47,3 +47,16 @@ def test_secretary_reminds_the_subtree_once_a_day(client, people, tree):
     assert "已提醒 0 名" in second.content.decode()
     assert Notification.objects.count() == 2
     assert Reminder.objects.filter(sent_by=people.east_secretary).count() == 2
+
+
+def test_secretary_reminds_only_the_filtered_group(client, people, tree):
+    """Sent from a filtered table (here a search for one name), the reminder reaches only the
+    cadres that table lists among those behind, and the page comes back with the filter."""
+    requirement(tree.east, "20")
+    client.force_login(people.east_secretary)
+    url = reverse("organization_remind", args=[tree.east.pk]) + "?q=张秀英&behind=1"
+    response = client.post(url)
+    assert set(Notification.objects.values_list("user_id", flat=True)) == {people.cadre.pk}
+    assert response.url.endswith(
+        f"/manage/org/{tree.east.pk}/?q=%E5%BC%A0%E7%A7%80%E8%8B%B1&behind=1"
+    )
