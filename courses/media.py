@@ -109,6 +109,7 @@ PRIVATE_FOLDERS = {
     "question_imports",
     "qualifications",
     "exports",  # reports of cadres' hours (lms.Export), for their requester only
+    "practice",  # practice photos and training proofs (practice app), cadre and reviewers only
 }
 
 

@@ -91,6 +91,22 @@ def can_view_cadre(user, cadre: User) -> bool:
     return home is not None and can_manage_organization(user, home)
 
 
+def cadre_records_visible_to(user, queryset: QuerySet, *, field: str = "cadre") -> QuerySet:
+    """Rows of `queryset` whose cadre (the foreign key `field`) this user oversees as a
+    secretary, organization administrator or platform admin; none for anybody else."""
+    return queryset.filter(**{f"{field}__in": visible_cadres(user)})
+
+
+def course_records_taught_by(user, queryset: QuerySet, *, field: str = "course") -> QuerySet:
+    """Rows of `queryset` tied through `field` to a course this user teaches: listed among
+    its lecturers, or its owner in the CMS."""
+    if not user.is_authenticated:
+        return queryset.none()
+    return queryset.filter(
+        Q(**{f"{field}__lecturers__user": user}) | Q(**{f"{field}__owner": user})
+    ).distinct()
+
+
 def home_organization(user: User) -> Organization | None:
     membership = (
         Membership.objects.filter(user=user, role=Membership.Role.CADRE)

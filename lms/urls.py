@@ -132,6 +132,8 @@ urlpatterns = [
     path("quiz/", include("assessments.urls")),
     path("exam/", include("assessments.prep_urls")),
     path("certificates/", include("certificates.urls")),
+    path("practice/", include("practice.urls")),
+    path("sessions/", include("offline.urls")),
     path("verify/", certificate_views.verify_form, name="certificate_verify_form"),
     path("archive/", archive_views.my_archive, name="my_archive"),
     path("archive/<int:year>.pdf", archive_views.my_archive_pdf, name="my_archive_pdf"),

@@ -22,6 +22,8 @@ INSTALLED_APPS = [
     "courses",
     "assessments",
     "certificates",
+    "practice",
+    "offline",
     "wagtailmedia",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",

@@ -10,8 +10,8 @@ pytestmark = pytest.mark.django_db
 # user, Wagtail site + page + alias check + view restrictions, home membership with
 # profile, managed paths, the two permission lookups of the navigation; 我的学习:
 # requirements, hours by kind, enrollments, recent credits, the catalogue link; the
-# unread-notification badge
-HOME_QUERIES = 15
+# unread-notification badge; the offline sessions card (sign-ups with their sessions)
+HOME_QUERIES = 17
 
 
 class TestHomePage:
@@ -140,8 +140,9 @@ class TestOrganizationPages:
         # the 13th: the unread-notification badge in the header; then the workbench
         # (lms/dashboard.py): +4 for the cadres by group and hours (figures and distribution),
         # mock-exam participants, pending claims and the monthly trend, -1 as the
-        # sub-organizations' cadre counts now come with their figures
-        assert small == page_queries(client, url) == 16
+        # sub-organizations' cadre counts now come with their figures; +2 for the practice
+        # logs and training claims awaiting review (practice app)
+        assert small == page_queries(client, url) == 18
 
 
 class TestCmsAccess:
