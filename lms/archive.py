@@ -1,9 +1,9 @@
 """学习档案 and 考核评价: everything a cadre did in one calendar year, gathered in a fixed number
 of queries for the archive page and its PDF, and the yearly evaluation computed from it.
 
-The archive is a dataclass with one field per section, each filled by its own loader below.
-Practice logs and offline attendance get the same treatment once courses/ records them: a
-field on `Archive` and a loader called from `learning_archive`.
+The archive is a dataclass with one field per section, each filled by its own loader below
+(courses, ledger, quizzes and mocks, field practice and external training, offline sessions,
+qualification claims, certificates).
 
 The evaluation is never a black box: each of its four components is a figure from 0 to 100
 computed from the archive in plain arithmetic (see `evaluation_figures`), stored with its
@@ -22,6 +22,8 @@ from certificates.models import Certificate
 from courses import selectors as course_selectors
 from courses.models import CreditEntry, Enrollment
 from courses.selectors import Requirement
+from offline.models import Attendance
+from practice.models import ExternalClaim, PracticeLog
 
 from .models import (
     Evaluation,
@@ -90,6 +92,9 @@ class Archive:
     ledger: Ledger
     quizzes: list[Attempt]
     mocks: list[Attempt]
+    practice_logs: list[PracticeLog]
+    external_claims: list[ExternalClaim]
+    sessions: list[Attendance]
     claims: list[QualificationClaim]
     certificates: list[Certificate]
 
@@ -110,7 +115,7 @@ class Archive:
 
 
 def learning_archive(cadre: User, *, year: int) -> Archive:
-    """The cadre's archive of `year`, in at most ten queries however many rows it holds."""
+    """The cadre's archive of `year`, in at most 13 queries however many rows it holds."""
     membership = cadre_home_membership(cadre)
     requirement = (
         course_selectors.requirement_for(cadre, year, membership=membership)
@@ -131,6 +136,19 @@ def learning_archive(cadre: User, *, year: int) -> Archive:
         ledger=ledger,
         quizzes=quizzes,
         mocks=mocks,
+        practice_logs=list(
+            PracticeLog.objects.filter(cadre=cadre, date__year=year).order_by("date", "pk")
+        ),
+        external_claims=list(
+            ExternalClaim.objects.filter(cadre=cadre, start_date__year=year).order_by(
+                "start_date", "pk"
+            )
+        ),
+        sessions=list(
+            Attendance.objects.filter(cadre=cadre, session__starts_at__year=year)
+            .select_related("session")
+            .order_by("session__starts_at", "pk")
+        ),
         claims=list(
             QualificationClaim.objects.filter(cadre=cadre)
             .filter(Q(exam_year=year) | Q(created_at__year=year))

@@ -1,5 +1,6 @@
 """学习档案: a cadre's year gathered from enrollments, the ledger (reversals included), quiz and
-mock-exam attempts, qualification claims and certificates; as a page and as a PDF; for the
+mock-exam attempts, field practice, external training, offline sessions, qualification claims
+and certificates; as a page and as a PDF; for the
 cadre themself and for secretaries whose subtree holds them, 404 for anyone else; flat
 query counts."""
 
@@ -21,6 +22,8 @@ from courses import services as course_services
 from courses.models import CreditEntry, TrainingRequirement
 from lms.archive import learning_archive
 from lms.models import EvaluationSettings
+from offline.models import Attendance, OfflineSession
+from practice.models import ExternalClaim, PracticeLog, Status
 
 from ..assessments.conftest import bank, make_quiz  # noqa: F401  (bank: a fixture)
 from ..assessments.test_prep import answer, exam  # noqa: F401  (exam: a fixture)
@@ -65,6 +68,32 @@ def claim(cadre, **fields):
     )
 
 
+def practise(cadre, place, **fields):
+    return PracticeLog.objects.create(
+        cadre=cadre, date=timezone.localdate(), place=place,
+        activity=PracticeLog.Activity.HOME_VISIT, description="走访独居老人",
+        reflection="了解了老人的实际困难。" * 6, hours=Decimal("2"), **fields,
+    )  # fmt: skip
+
+
+def external(cadre, title):
+    return ExternalClaim.objects.create(
+        cadre=cadre, organiser="市委党校", title=title, start_date=timezone.localdate(),
+        end_date=timezone.localdate(), hours=Decimal("3"), proof=ContentFile(b"%PDF-1.4", "p.pdf"),
+        proof_type="application/pdf", proof_bytes=8,
+    )  # fmt: skip
+
+
+def attend(cadre, organization, title, *, by, **fields):
+    starts = timezone.now()
+    session = OfflineSession.objects.create(
+        title=title, kind=OfflineSession.Kind.LECTURE, organization=organization,
+        starts_at=starts, ends_at=starts + timezone.timedelta(hours=2), place="社区党群服务中心",
+        hours=Decimal("4"), created_by=by,
+    )  # fmt: skip
+    return Attendance.objects.create(session=session, cadre=cadre, **fields)
+
+
 @pytest.fixture
 def record(people, tree, catalogue, bank, exam, complete):  # noqa: F811
     """A realistic year of 张秀英: a required course completed (with its certificate), one in
@@ -90,6 +119,12 @@ def record(people, tree, catalogue, bank, exam, complete):  # noqa: F811
         prep_services.mock_start(subject=exam, cadre=people.cadre), lambda row: {"对", "甲", "乙"}
     )
     claim(people.cadre)
+    practise(people.cadre, "桂花园小区", status=Status.APPROVED, hours_approved=1.5)
+    external(people.cadre, "社会工作实务研修班")
+    attend(
+        people.cadre, tree.osmanthus, "社区议事协商能力培训", by=people.osmanthus_secretary,
+        status=Attendance.Status.PRESENT,
+    )  # fmt: skip
     # someone else's year, which must never show in 张秀英's archive
     grant(people.sakura_cadre, "9", "class:sakura", text="樱花路社区专属讲座")
     take(quiz, people.sakura_cadre, right=2)
@@ -131,6 +166,13 @@ class TestArchiveContents:
         assert [c.certificate_number for c in archive.claims] == ["S2026-0001"]
         assert [(c.title, c.kind, c.is_valid) for c in archive.certificates] == [
             ("基层党组织建设", Certificate.Kind.COURSE, True)
+        ]
+        assert [(log.place, log.hours_approved) for log in archive.practice_logs] == [
+            ("桂花园小区", Decimal("1.5"))
+        ]
+        assert [claim.title for claim in archive.external_claims] == ["社会工作实务研修班"]
+        assert [(a.session.title, a.status) for a in archive.sessions] == [
+            ("社区议事协商能力培训", Attendance.Status.PRESENT)
         ]
         assert archive.organization == people.cadre.memberships.get().organization
         assert archive.years == [YEAR, YEAR - 1]
@@ -238,6 +280,10 @@ class TestArchivePdf:
             "2/2",
             "75%",
             "S20260001",  # compact() drops hyphens
+            "实践锻炼与外部培训",
+            "入户走访·桂花园小区",
+            "社会工作实务研修班",
+            "社区议事协商能力培训",
         ):
             assert text in pdf.compact, text
         assert "樱花路社区专属讲座" not in pdf.compact
@@ -256,9 +302,14 @@ class TestArchivePdf:
 
 
 def more_records(people, catalogue, bank, exam, n):  # noqa: F811
-    """`n` more of every kind of row: courses, ledger entries, attempts, claims, certificates."""
+    """`n` more of every kind of row: courses, ledger entries, attempts, practice logs,
+    external training, sessions, claims, certificates."""
     quiz = ethics_quiz(people, bank)
+    home = people.cadre.memberships.get().organization
     for i in range(n):
+        practise(people.cadre, f"小区{i}")
+        external(people.cadre, f"研修班{i}")
+        attend(people.cadre, home, f"讲座{i}", by=people.osmanthus_secretary)
         course = make_course(catalogue, title=f"加练课程{i}", slug=f"more-{i}", lessons=(5,))
         course_services.enrollment_create(cadre=people.cadre, course=course)
         grant(people.cadre, "1", f"more:{i}", kind=CreditEntry.Kind.EXTERNAL)
@@ -291,7 +342,8 @@ def test_query_count_is_flat_as_the_archive_grows(client, people, record, catalo
         archive = learning_archive(people.cadre, year=YEAR)
     assert len(archive.courses) == 5 and len(archive.certificates) == 4
     assert len(archive.quizzes) == 5 and len(archive.mocks) == 4
-    assert len(small_archive) == len(large_archive) == 10
-    assert small_own == page_queries(client, "/archive/") == 17
+    assert len(archive.practice_logs) == len(archive.external_claims) == len(archive.sessions) == 4
+    assert len(small_archive) == len(large_archive) == 13
+    assert small_own == page_queries(client, "/archive/") == 20
     client.force_login(people.east_secretary)
-    assert small_page == page_queries(client, url) == 19
+    assert small_page == page_queries(client, url) == 22
