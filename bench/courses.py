@@ -714,6 +714,7 @@ def seed_world(args: argparse.Namespace) -> World:
     from django.db import connection, transaction
 
     from courses.models import CoursePage, CreditEntry, LessonPage
+    from courses.services import credit_totals_rebuild
     from lms.models import Membership, User
 
     rng = random.Random(RANDOM_SEED)
@@ -739,6 +740,8 @@ def seed_world(args: argparse.Namespace) -> World:
             plans = plan_learning(catalogue, heavy.pk, rng)
             share_ledger(plans, args.ledger - CreditEntry.objects.count(), heavy.pk, rng)
             add_learning(plans, catalogue, rng)
+        with step("credit totals"):  # bulk_create bypassed credit_grant's running totals
+            credit_totals_rebuild()
     if connection.vendor == "postgresql":
         with step("VACUUM ANALYZE"):
             common.vacuum_analyze()

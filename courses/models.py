@@ -327,6 +327,14 @@ class LessonProgress(models.Model):
     class Meta:
         verbose_name = _("lesson progress")
         verbose_name_plural = _("lesson progress")
+        indexes = [
+            # a cadre's latest heartbeat in one index probe (the workbench's latest activity)
+            models.Index(
+                fields=["cadre", "-last_beat_at"],
+                name="progress_latest_beat",
+                condition=models.Q(last_beat_at__isnull=False),
+            )
+        ]
         constraints = [
             models.UniqueConstraint(fields=["cadre", "lesson"], name="progress_once_per_lesson"),
             models.CheckConstraint(
@@ -435,3 +443,34 @@ class CreditEntry(models.Model):
 
     def __str__(self):
         return f"{self.cadre} {self.year} {self.hours} ({self.get_kind_display()})"
+
+
+class CreditTotal(models.Model):
+    """A cadre's ledger summed for one year, kept beside it: written by `credit_grant` and
+    `credit_reverse` in the same transaction as each entry (the ledger stays the truth; this is
+    its balance, always equal to the sum), so that pages over thousands of cadres read one row
+    a cadre instead of summing their entries."""
+
+    # the kinds that count as online learning against a requirement's online hours
+    ONLINE_KINDS = (CreditEntry.Kind.ONLINE_COURSE, CreditEntry.Kind.TEST_PASS)
+
+    cadre = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="credit_totals"
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    hours = models.DecimalField(_("hours"), max_digits=8, decimal_places=2, default=0)
+    online_hours = models.DecimalField(
+        _("of which online"), max_digits=8, decimal_places=2, default=0
+    )
+    latest_at = models.DateTimeField(_("newest entry made at"))
+
+    class Meta:
+        verbose_name = _("credit-hour total")
+        verbose_name_plural = _("credit-hour totals")
+        constraints = [
+            models.UniqueConstraint(fields=["cadre", "year"], name="credit_total_per_cadre_year")
+        ]
+        indexes = [models.Index(fields=["cadre", "-latest_at"], name="credit_total_latest")]
+
+    def __str__(self):
+        return f"{self.cadre} {self.year} {self.hours}"

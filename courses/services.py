@@ -4,7 +4,9 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, transaction
+from django.db.models import F, Value
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from lms.models import Membership, User
@@ -14,6 +16,7 @@ from .models import (
     CoursePage,
     CreditEntry,
     CreditRules,
+    CreditTotal,
     Enrollment,
     LessonPage,
     LessonProgress,
@@ -69,7 +72,7 @@ def credit_grant(
         return existing
     try:
         with transaction.atomic():
-            return CreditEntry.objects.create(
+            entry = CreditEntry.objects.create(
                 cadre=cadre,
                 kind=kind,
                 source=source,
@@ -78,6 +81,8 @@ def credit_grant(
                 year=year or timezone.localdate().year,
                 granted_by=granted_by,
             )
+            _credit_total_add(entry)
+            return entry
     except IntegrityError:  # a concurrent grant of the same source committed first
         return CreditEntry.objects.get(**lookup)
 
@@ -90,7 +95,7 @@ def credit_reverse(*, entry: CreditEntry, reason: str, reversed_by: User | None)
     existing = CreditEntry.objects.filter(reversal_of=entry).first()
     if existing is not None:
         return existing
-    return CreditEntry.objects.create(
+    reversal = CreditEntry.objects.create(
         cadre_id=entry.cadre_id,
         kind=entry.kind,
         source=entry.source,
@@ -100,6 +105,54 @@ def credit_reverse(*, entry: CreditEntry, reason: str, reversed_by: User | None)
         granted_by=reversed_by,
         reversal_of=entry,
     )
+    _credit_total_add(reversal)
+    return reversal
+
+
+def _credit_total_add(entry: CreditEntry) -> None:
+    """Adds a new ledger entry to its cadre's total of the year, in the caller's transaction.
+    The increment happens in the database (UPDATE … SET hours = hours + …), so concurrent
+    grants to one cadre serialize on the row and none is lost; get_or_create copes with two
+    first grants of a year racing to create the row."""
+    total, _created = CreditTotal.objects.get_or_create(
+        cadre_id=entry.cadre_id, year=entry.year, defaults={"latest_at": entry.created_at}
+    )
+    online = entry.hours if entry.kind in CreditTotal.ONLINE_KINDS else Decimal("0")
+    CreditTotal.objects.filter(pk=total.pk).update(
+        hours=F("hours") + entry.hours,
+        online_hours=F("online_hours") + online,
+        latest_at=Greatest(F("latest_at"), Value(entry.created_at)),
+    )
+
+
+def credit_totals_rebuild(
+    *, using: str = "default", entry_model=CreditEntry, total_model=CreditTotal
+) -> int:
+    """Recomputes every CreditTotal from the ledger in one INSERT … SELECT … GROUP BY (for
+    the migration that creates the totals and for bulk writers that bypass `credit_grant`);
+    the models may be a migration's historical ones. Returns the number of totals."""
+    entry, total = entry_model._meta, total_model._meta
+    connection = connections[using]
+    quote = connection.ops.quote_name
+
+    def column(meta, name: str) -> str:
+        return quote(meta.get_field(name).column)
+
+    online_kinds = ", ".join(["%s"] * len(CreditTotal.ONLINE_KINDS))
+    hours = column(entry, "hours")
+    sql = (
+        f"INSERT INTO {quote(total.db_table)} ({column(total, 'cadre')}, {column(total, 'year')}, "
+        f"{column(total, 'hours')}, {column(total, 'online_hours')}, "
+        f"{column(total, 'latest_at')}) "
+        f"SELECT {column(entry, 'cadre')}, {column(entry, 'year')}, SUM({hours}), "
+        f"SUM(CASE WHEN {column(entry, 'kind')} IN ({online_kinds}) THEN {hours} ELSE 0 END), "
+        f"MAX({column(entry, 'created_at')}) FROM {quote(entry.db_table)} "
+        f"GROUP BY {column(entry, 'cadre')}, {column(entry, 'year')}"
+    )
+    with transaction.atomic(using=using), connection.cursor() as cursor:
+        total_model._default_manager.using(using).all().delete()
+        cursor.execute(sql, [kind.value for kind in CreditTotal.ONLINE_KINDS])
+        return cursor.rowcount
 
 
 # --- enrollment ------------------------------------------------------------------------------

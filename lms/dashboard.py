@@ -34,13 +34,12 @@ from django.utils.translation import gettext_lazy as _
 
 from assessments.models import Attempt, QualificationClaim, Quiz
 from courses import selectors as course_selectors
-from courses.models import CreditEntry, LessonProgress, TrainingRequirement
+from courses.models import CreditEntry, CreditTotal, LessonProgress, TrainingRequirement
 
 from . import charts
 from .models import Membership, Organization
 from .selectors import (
     format_hours,
-    ledger_hours,
     required_hours,
     set_tracking,
     with_year_hours,
@@ -341,8 +340,6 @@ def _month_start(year: int, month: int) -> datetime.datetime:
 # The per-cadre table: the columns beyond `with_year_hours`, each an annotation (no per-row
 # query), so that the table can be filtered and sorted on them in the database.
 
-ONLINE_KINDS = (CreditEntry.Kind.ONLINE_COURSE, CreditEntry.Kind.TEST_PASS)
-
 
 def with_table_columns(
     memberships: QuerySet[Membership], *, year: int, requirements: list[TrainingRequirement]
@@ -351,9 +348,9 @@ def with_table_columns(
     the requirement, NULL without one) and `latest_activity` (the newest ledger entry or
     lesson heartbeat, any year)."""
     latest_credit = (
-        CreditEntry.objects.filter(cadre=OuterRef("user_id"))
-        .order_by("-created_at")
-        .values("created_at")[:1]
+        CreditTotal.objects.filter(cadre=OuterRef("user_id"))
+        .order_by("-latest_at")
+        .values("latest_at")[:1]
     )
     latest_beat = (
         LessonProgress.objects.filter(cadre=OuterRef("user_id"), last_beat_at__isnull=False)
@@ -362,7 +359,6 @@ def with_table_columns(
     )
     credit, beat = Subquery(latest_credit), Subquery(latest_beat)
     return with_year_hours(memberships, year).annotate(
-        year_online_hours=ledger_hours(year, ONLINE_KINDS),
         required_hours=required_hours(requirements),
         hours_ratio=Cast("year_hours", FloatField())
         / NullIf(Cast("required_hours", FloatField()), Value(0.0)),
