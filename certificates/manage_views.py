@@ -85,6 +85,20 @@ def organization_certificates(request, pk):
 
 
 @manager_required
+def organization_classes(request, pk):
+    """The courses cadres of the subtree are enrolled in, each a class with its counts."""
+    organization = permissions.organization_or_404(request.user, pk)
+    return render(
+        request,
+        "certificates/manage/class_list.html",
+        {
+            "organization": organization,
+            "classes": selectors.organization_course_summaries(organization),
+        },
+    )
+
+
+@manager_required
 def class_detail(request, pk, course_pk):
     """The cadres of the subtree enrolled in a course, with completion and certificate."""
     organization = permissions.organization_or_404(request.user, pk)

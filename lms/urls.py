@@ -93,6 +93,11 @@ manage = [
         name="organization_certificates",
     ),
     path(
+        "org/<int:pk>/courses/",
+        certificate_manage_views.organization_classes,
+        name="organization_classes",
+    ),
+    path(
         "org/<int:pk>/courses/<int:course_pk>/",
         certificate_manage_views.class_detail,
         name="class_detail",

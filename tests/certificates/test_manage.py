@@ -175,12 +175,14 @@ class TestOrganizationPageLinks:
     def test_organization_page_links_certificates_and_classes_with_counts(
         self, east, tree, people, course, offline_course, complete
     ):
-        """The organization page lists the subtree's courses with enrolled/completed counts."""
+        """The organization page links to its certificates and its classes; the classes page
+        lists the subtree's courses with enrolled/completed counts."""
         enroll(course, people.cadre, people.sakura_cadre, people.xinhua_cadre)
         complete(people.cadre, offline_course)
-        response = east.get(f"/manage/org/{tree.east.pk}/")
-        text = response.content.decode()
+        text = east.get(f"/manage/org/{tree.east.pk}/").content.decode()
         assert f"/manage/org/{tree.east.pk}/certificates/" in text
+        assert f"/manage/org/{tree.east.pk}/courses/" in text
+        text = east.get(f"/manage/org/{tree.east.pk}/courses/").content.decode()
         assert f"/manage/org/{tree.east.pk}/courses/{course.pk}/" in text
         assert f"/manage/org/{tree.east.pk}/courses/{offline_course.pk}/" in text
         assert "2 enrolled · 0 completed" in text  # 新华里 is not counted

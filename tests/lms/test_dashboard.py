@@ -342,8 +342,8 @@ class TestCadreTable:
                 )
         large = [page_queries(client, url) for url in urls]
         assert len(client.get(self.url(tree)).context["children"]) == 5
-        # test_tracking's 21 (with required courses), then nothing more for filters and sort
-        assert small == large == [21, 21]
+        # test_tracking's 20 (with required courses), then nothing more for filters and sort
+        assert small == large == [20, 20]
 
 
 def test_chart_geometry():
