@@ -15,6 +15,7 @@ from django.utils import timezone
 from courses.models import CreditEntry
 from lms import permissions
 from lms.models import Membership, Organization
+from practice.models import PracticeLog, Status
 
 from .models import Attendance, OfflineSession, ReportIn
 
@@ -195,6 +196,11 @@ def reporting_members(user) -> QuerySet[ReportIn]:
         .annotate(total=Sum("hours"))
         .values("total")
     )
+    practice = (
+        _approved_practice(OuterRef("member"), OuterRef("registered_at__date"))
+        .values("cadre")
+        .annotate(count=Count("pk"), total=Sum("hours_approved"))
+    )
     zero = V(Decimal("0"), output_field=DecimalField(max_digits=8, decimal_places=2))
     return (
         ReportIn.objects.filter(active=True, community__in=permissions.managed_organizations(user))
@@ -202,9 +208,19 @@ def reporting_members(user) -> QuerySet[ReportIn]:
         .annotate(
             sessions_attended=Coalesce(Subquery(attended), 0),
             session_hours=Coalesce(Subquery(hours), zero),
+            practice_count=Coalesce(Subquery(practice.values("count")), 0),
+            practice_hours=Coalesce(Subquery(practice.values("total")), zero),
         )
         .order_by("community__path", "member__name", "pk")
     )
+
+
+def _approved_practice(member, since) -> QuerySet[PracticeLog]:
+    """The member's approved field-practice logs dated on or after `since` (the day they
+    reported)."""
+    return PracticeLog.objects.filter(
+        cadre=member, status=Status.APPROVED, date__gte=since
+    ).order_by()
 
 
 def report_in_or_404(user, pk) -> ReportIn:
@@ -227,6 +243,12 @@ def report_in_attendances(report: ReportIn) -> list[Attendance]:
         .select_related("session")
         .order_by("session__starts_at")
     )
+
+
+def report_in_practice_logs(report: ReportIn) -> list[PracticeLog]:
+    """The member's approved field practice since they reported, oldest first."""
+    since = timezone.localdate(report.registered_at)
+    return list(_approved_practice(report.member, since).order_by("date", "pk"))
 
 
 def current_report_in(user) -> ReportIn | None:

@@ -313,6 +313,7 @@ def reporting_member_pdf(request, pk):
         {
             "report": report,
             "attendances": selectors.report_in_attendances(report),
+            "practice_logs": selectors.report_in_practice_logs(report),
             "today": timezone.localdate(),
             "rules": OfflineSettings.load(),
         },

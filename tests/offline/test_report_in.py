@@ -1,5 +1,6 @@
 """在职党员报到: registering with a community (one active registration), joining its sessions,
-the community secretary's list with participation, and the per-member PDF report."""
+the community secretary's list with participation (sessions and approved field practice), and
+the per-member PDF report."""
 
 import datetime
 from decimal import Decimal
@@ -7,10 +8,12 @@ from decimal import Decimal
 import pytest
 from django.db import IntegrityError
 from django.urls import reverse
+from django.utils import timezone
 
 from courses import services as course_services
 from offline import services, tokens
 from offline.models import ReportIn
+from practice.models import PracticeLog, Status
 
 from ..certificates.conftest import read_pdf
 from ..factories import UserFactory
@@ -140,3 +143,32 @@ class TestReporting:
         for text in ("在职党员到社区报到参与情况", "李建国", "樱花路社区党委", "市税务局第二分局"):
             assert text in pdf.compact
         assert session.title in pdf.compact
+
+    def test_approved_practice_since_reporting_counts_in_list_and_pdf(
+        self, client, member, people, tree, tmp_path
+    ):
+        """Field practice approved since the member reported shows in the list (count and
+        hours) and in the PDF; practice dated before reporting, or still awaiting review, does
+        not."""
+        report = services.report_in_register(member=member, community=tree.sakura, work_unit="局")
+        today = timezone.localdate()
+        for place, days_ago, status, approved in [
+            ("樱花路小区", 0, Status.APPROVED, Decimal("2")),
+            ("报到前的活动", 5, Status.APPROVED, Decimal("3")),
+            ("待审核的活动", 0, Status.SUBMITTED, None),
+        ]:
+            PracticeLog.objects.create(
+                cadre=member, date=today - datetime.timedelta(days=days_ago), place=place,
+                activity=PracticeLog.Activity.VOLUNTEERING, description="协助社区开展垃圾分类宣传",
+                reflection="收获很多。" * 12, hours=Decimal("3"), status=status,
+                hours_approved=approved,
+            )  # fmt: skip
+        client.force_login(people.east_secretary)
+        row = client.get(reverse("offline_reporting")).context["page"][0]
+        assert (row.practice_count, row.practice_hours) == (1, Decimal("2"))
+        response = client.get(reverse("offline_reporting_pdf", args=[report.pk]))
+        path = tmp_path / "report.pdf"
+        path.write_bytes(response.content)
+        text = read_pdf(path).compact
+        assert "实践活动" in text and "樱花路小区" in text
+        assert "报到前的活动" not in text and "待审核的活动" not in text
