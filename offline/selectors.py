@@ -12,9 +12,9 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from courses.models import CreditEntry
+from courses.models import CreditEntry, LecturerProfile
 from lms import permissions
-from lms.models import Membership, Organization
+from lms.models import Membership, Organization, User
 from practice.models import PracticeLog, Status
 
 from .models import Attendance, OfflineSession, ReportIn
@@ -54,23 +54,91 @@ def can_join(user, session: OfflineSession) -> bool:
     return any(path.startswith(session.organization.path) for path in join_paths(user))
 
 
+def lecturer_profile(user) -> LecturerProfile | None:
+    """The user's lecturer profile, if they are a lecturer (cached on the user object)."""
+    if not user.is_authenticated:
+        return None
+    if not hasattr(user, "_offline_lecturer"):
+        user._offline_lecturer = LecturerProfile.objects.filter(user=user).first()
+    return user._offline_lecturer
+
+
+def is_organizer(user) -> bool:
+    """Secretaries, organization administrators, platform admins and lecturers schedule."""
+    return permissions.is_manager(user) or lecturer_profile(user) is not None
+
+
+def _lecturer_sessions(user) -> Q:
+    """Sessions a lecturer manages: those they created and those they teach on the platform."""
+    return Q(created_by=user) | Q(lecturer__user=user)
+
+
+def can_manage_session(user, session: OfflineSession) -> bool:
+    """Managers of the session's subtree, and the lecturer who created or teaches it."""
+    if permissions.can_manage_organization(user, session.organization):
+        return True
+    profile = lecturer_profile(user)
+    return profile is not None and (
+        session.created_by_id == user.pk or session.lecturer_id == profile.pk
+    )
+
+
 def joinable_or_404(user, pk) -> OfflineSession:
     """A session the person may join, or that they organize; 404 for everyone else."""
     session = get_object_or_404(OfflineSession.objects.select_related("organization"), pk=pk)
-    if can_join(user, session) or permissions.can_manage_organization(user, session.organization):
+    if can_join(user, session) or can_manage_session(user, session):
         return session
     raise Http404
 
 
 def managed_session_or_404(user, pk) -> OfflineSession:
-    """A session of the user's managed subtree; 404 for everyone else."""
+    """A session the user manages (see `can_manage_session`); 404 for everyone else."""
     try:
         session = OfflineSession.objects.select_related("organization").get(pk=pk)
     except (OfflineSession.DoesNotExist, ValueError) as error:
         raise Http404 from error
-    if not permissions.can_manage_organization(user, session.organization):
+    if not can_manage_session(user, session):
         raise Http404
     return session
+
+
+def schedulable_organizations(user) -> QuerySet[Organization]:
+    """Where the user may schedule: any organization for a lecturer (invited by the district),
+    their managed subtrees for everyone else."""
+    if lecturer_profile(user) is not None:
+        return Organization.objects.all()
+    return permissions.managed_organizations(user)
+
+
+def cadres_below(path: str) -> QuerySet[User]:
+    """People who may join a session of the organization at `path`: cadres whose home lies
+    below it and in-service members reporting to a community below it."""
+    home = Membership.objects.filter(
+        role=Membership.Role.CADRE, organization__path__startswith=path
+    ).values("user")
+    reported = ReportIn.objects.filter(active=True, community__path__startswith=path).values(
+        "member"
+    )
+    return User.objects.filter(Q(pk__in=home) | Q(pk__in=reported), is_active=True)
+
+
+ASSIGN_SEARCH_LIMIT = 30
+
+
+def assign_candidates(session: OfflineSession, query: str) -> list[User]:
+    """Up to ASSIGN_SEARCH_LIMIT people of the session's subtree matching `query` by name or
+    mobile, not on its roster yet, each with their home organization's name (one query)."""
+    query = query.strip()
+    if not query:
+        return []
+    home = Membership.objects.filter(user=OuterRef("pk"), role=Membership.Role.CADRE)
+    return list(
+        cadres_below(session.organization.path)
+        .filter(Q(name__icontains=query) | Q(mobile__icontains=query))
+        .exclude(attendances__session=session)
+        .annotate(home_name=Subquery(home.values("organization__name")[:1]))
+        .order_by("name", "username")[:ASSIGN_SEARCH_LIMIT]
+    )
 
 
 def _with_sign_up_count(sessions: QuerySet) -> QuerySet:
@@ -149,7 +217,8 @@ def session_roster(session: OfflineSession) -> list[Attendance]:
 
 
 def managed_sessions(user) -> QuerySet[OfflineSession]:
-    """Sessions of the user's managed subtrees, newest first, with sign-up and attendance counts."""
+    """Sessions the user manages (their subtrees', and a lecturer's own), newest first, with
+    sign-up and attendance counts."""
     attended = (
         Attendance.objects.filter(session=OuterRef("pk"), status__in=ATTENDED)
         .values("session")
@@ -157,13 +226,18 @@ def managed_sessions(user) -> QuerySet[OfflineSession]:
         .values("count")
     )
     return (
-        _with_sign_up_count(
-            OfflineSession.objects.filter(organization__in=permissions.managed_organizations(user))
-        )
+        _with_sign_up_count(OfflineSession.objects.filter(_managed_sessions_filter(user)))
         .annotate(attended_count=Coalesce(Subquery(attended), 0))
         .select_related("organization")
         .order_by("-starts_at", "-pk")
     )
+
+
+def _managed_sessions_filter(user) -> Q:
+    scope = Q(organization__in=permissions.managed_organizations(user))
+    if lecturer_profile(user) is not None:
+        scope |= _lecturer_sessions(user)
+    return scope
 
 
 def _community_sessions(community_path) -> QuerySet[OfflineSession]:

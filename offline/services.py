@@ -11,12 +11,17 @@ from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from courses.models import CreditEntry
 from courses.services import credit_grant
+from lms import permissions
 from lms.models import Organization, User
+from lms.services import notification_send
 
 from . import selectors, tokens
 from .models import Attendance, OfflineSession, OfflineSettings, ReportIn
@@ -81,6 +86,29 @@ class SessionStarted(SessionRefused):
     message = _("This session has already started; sign-up and cancelling are closed.")
 
 
+class NotAssignable(SessionRefused):
+    status = 403
+    code = "not_assignable"
+    message = _("Only cadres of the session's organization can be assigned to it.")
+
+
+class TooManyAssigned(SessionRefused):
+    """Assigning would take more places than are left; nobody is assigned."""
+
+    status = 409
+    code = "over_capacity"
+
+    def __init__(self, *, wanted: int, left: int):
+        super().__init__()
+        self.message = ngettext(
+            "Assigning %(wanted)s people would exceed the places: only %(left)s place is left. "
+            "Nobody has been assigned.",
+            "Assigning %(wanted)s people would exceed the places: only %(left)s places are "
+            "left. Nobody has been assigned.",
+            left,
+        ) % {"wanted": wanted, "left": left}
+
+
 class RosterFinal(SessionRefused):
     status = 409
     code = "final"
@@ -98,11 +126,17 @@ class NotStarted(SessionRefused):
 
 @transaction.atomic
 def session_save(*, session: OfflineSession, by: User) -> OfflineSession:
-    """Schedules a new session or saves changes to one; a closed session stays as it was."""
+    """Schedules a new session or saves changes to one; a closed session stays as it was. A
+    lecturer scheduling outside any subtree they manage is the session's platform lecturer."""
     if session.pk and OfflineSession.objects.filter(pk=session.pk, closed_at__isnull=False):
         raise RosterFinal
     if not session.pk:
         session.created_by = by
+        profile = selectors.lecturer_profile(by)
+        if profile is not None and not permissions.can_manage_organization(
+            by, session.organization
+        ):
+            session.lecturer = profile
     session.save()
     return session
 
@@ -115,6 +149,22 @@ def _locked(session: OfflineSession) -> OfflineSession:
     return OfflineSession.objects.select_for_update().get(pk=session.pk)
 
 
+def _sign_up_open(session: OfflineSession, now: datetime.datetime) -> OfflineSession:
+    """The session locked, refusing once it has started or closed."""
+    session = _locked(session)
+    if session.is_closed or now >= session.starts_at:
+        raise SessionStarted
+    return session
+
+
+def _places_left(session: OfflineSession) -> int | None:
+    """Places not yet taken by sign-ups (None without a capacity); count under the lock."""
+    if session.capacity is None:
+        return None
+    taken = Attendance.objects.filter(session=session, signed_up=True).count()
+    return max(0, session.capacity - taken)
+
+
 @transaction.atomic
 def attendance_sign_up(
     *, session: OfflineSession, cadre: User, now: datetime.datetime | None = None
@@ -124,17 +174,50 @@ def attendance_sign_up(
     now = now or timezone.now()
     if not selectors.can_join(cadre, session):
         raise NotEligible
-    session = _locked(session)
-    if session.is_closed or now >= session.starts_at:
-        raise SessionStarted
+    session = _sign_up_open(session, now)
     existing = Attendance.objects.filter(session=session, cadre=cadre).first()
     if existing is not None:
         return existing
-    if session.capacity is not None:
-        taken = Attendance.objects.filter(session=session, signed_up=True).count()
-        if taken >= session.capacity:
-            raise SessionFull
+    if _places_left(session) == 0:
+        raise SessionFull
     return Attendance.objects.create(session=session, cadre=cadre, signed_up=True)
+
+
+@transaction.atomic
+def attendance_assign(
+    *, session: OfflineSession, cadres, by: User, now: datetime.datetime | None = None
+) -> list[Attendance]:
+    """The organizer signs `cadres` up for the session (all of them or, when that would
+    exceed the places left or someone is outside the session's organization, none) and
+    notifies each one newly assigned of the time and place. Those already on the roster are
+    left as they are. Returns the new sign-ups."""
+    now = now or timezone.now()
+    wanted = {cadre.pk: cadre for cadre in cadres}
+    eligible = selectors.cadres_below(session.organization.path).filter(pk__in=wanted)
+    if eligible.count() != len(wanted):
+        raise NotAssignable
+    session = _sign_up_open(session, now)
+    on_roster = set(
+        Attendance.objects.filter(session=session, cadre__in=wanted).values_list("cadre", flat=True)
+    )
+    new = [cadre for pk, cadre in wanted.items() if pk not in on_roster]
+    left = _places_left(session)
+    if left is not None and len(new) > left:
+        raise TooManyAssigned(wanted=len(new), left=left)
+    created = Attendance.objects.bulk_create(
+        Attendance(session=session, cadre=cadre, signed_up=True) for cadre in new
+    )
+    url = reverse("offline_session_detail", args=[session.pk])
+    when = date_format(timezone.localtime(session.starts_at), "Y-m-d H:i")
+    for cadre in new:
+        notification_send(
+            user=cadre,
+            title=gettext("You have been signed up for %(title)s") % {"title": session.title},
+            body=gettext("Time: %(when)s. Place: %(place)s.")
+            % {"when": when, "place": session.place},
+            url=url,
+        )
+    return created
 
 
 @transaction.atomic
@@ -143,9 +226,7 @@ def attendance_cancel(
 ) -> bool:
     """Withdraws the cadre's sign-up before the session starts; False if there was none."""
     now = now or timezone.now()
-    session = _locked(session)
-    if session.is_closed or now >= session.starts_at:
-        raise SessionStarted
+    session = _sign_up_open(session, now)
     deleted, _ = Attendance.objects.filter(
         session=session, cadre=cadre, checked_in_at__isnull=True
     ).delete()

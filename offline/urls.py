@@ -20,6 +20,7 @@ urlpatterns = [
         views.attendance_mark,
         name="offline_attendance_mark",
     ),
+    path("<int:pk>/assign/", views.session_assign, name="offline_session_assign"),
     path("<int:pk>/close/", views.session_close, name="offline_session_close"),
     path("<int:pk>/checkin-screen/", views.checkin_screen, name="offline_checkin_screen"),
     path("<int:pk>/checkin-code/", views.checkin_code, name="offline_checkin_code"),

@@ -2,17 +2,19 @@
 form, roster, check-in screen and closing; 在职党员报到 and its report."""
 
 import datetime
+from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
-from django.http import HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -21,7 +23,7 @@ from certificates.qr import png_data_uri
 from lms.views import manager_required
 
 from . import ical, selectors, services, tokens
-from .forms import MarkForm, ReportInForm, SessionForm
+from .forms import AssignForm, MarkForm, ReportInForm, SessionForm
 from .models import Attendance, OfflineSession, OfflineSettings
 
 SESSIONS_PER_PAGE = 30
@@ -41,7 +43,11 @@ def session_list(request):
     return render(
         request,
         "offline/session_list.html",
-        {"upcoming": sessions.upcoming, "mine": sessions.mine},
+        {
+            "upcoming": sessions.upcoming,
+            "mine": sessions.mine,
+            "is_organizer": selectors.is_organizer(request.user),
+        },
     )
 
 
@@ -152,7 +158,21 @@ def checkin(request, token):
 # --- the organizer's pages -------------------------------------------------------------------
 
 
-@manager_required
+def organizer_required(view):
+    """Secretaries, organization administrators, platform admins and lecturers; 404 for
+    everyone else (which sessions each may manage is `selectors.can_manage_session`)."""
+
+    @wraps(view)
+    @login_required
+    def wrapped(request, *args, **kwargs):
+        if not selectors.is_organizer(request.user):
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+@organizer_required
 def manage_sessions(request):
     """Sessions of the organizer's subtrees, newest first, with counts."""
     page = Paginator(selectors.managed_sessions(request.user), SESSIONS_PER_PAGE).get_page(
@@ -161,13 +181,13 @@ def manage_sessions(request):
     return render(request, "offline/manage_sessions.html", {"page": page})
 
 
-@manager_required
+@organizer_required
 def session_create(request):
-    """Schedules a session for an organization the organizer manages."""
+    """Schedules a session for an organization the organizer manages (any, for a lecturer)."""
     return _session_form(request, OfflineSession())
 
 
-@manager_required
+@organizer_required
 def session_edit(request, pk):
     """Changes a session that is not closed yet."""
     return _session_form(request, selectors.managed_session_or_404(request.user, pk))
@@ -185,10 +205,17 @@ def _session_form(request, session: OfflineSession):
     return render(request, "offline/session_form.html", {"form": form, "session": session})
 
 
-@manager_required
+@organizer_required
 def session_roster(request, pk):
-    """Everyone signed up or checked in, their status, counts, and manual marking."""
+    """Everyone signed up or checked in, their status, counts, manual marking, and assigning
+    cadres found by name or mobile (`?q=`)."""
     session = selectors.managed_session_or_404(request.user, pk)
+    return _roster(request, session, AssignForm(session=session))
+
+
+def _roster(request, session: OfflineSession, assign_form: AssignForm, status: int = 200):
+    query = request.GET.get("q", "")
+    can_assign = not session.is_closed and timezone.now() < session.starts_at
     return render(
         request,
         "offline/session_roster.html",
@@ -197,11 +224,41 @@ def session_roster(request, pk):
             "roster": selectors.session_roster(session),
             "counts": selectors.session_counts(session),
             "mark_choices": MarkForm.base_fields["status"].choices,
+            "can_assign": can_assign,
+            "assign_form": assign_form,
+            "query": query,
+            "candidates": selectors.assign_candidates(session, query) if can_assign else [],
         },
+        status=status,
     )
 
 
-@manager_required
+@organizer_required
+@require_POST
+def session_assign(request, pk):
+    """Signs up the picked cadres, or everyone of one organization of the subtree, within the
+    places left, and notifies them; all or nobody."""
+    session = selectors.managed_session_or_404(request.user, pk)
+    form = AssignForm(request.POST, session=session)
+    if not form.is_valid():
+        return _roster(request, session, form, status=400)
+    try:
+        created = services.attendance_assign(session=session, cadres=form.chosen(), by=request.user)
+    except services.SessionRefused as error:
+        return _refused(request, error, session)
+    messages.success(
+        request,
+        ngettext(
+            "%(count)s cadre has been signed up and notified.",
+            "%(count)s cadres have been signed up and notified.",
+            len(created),
+        )
+        % {"count": len(created)},
+    )
+    return redirect("offline_session_roster", pk=session.pk)
+
+
+@organizer_required
 @require_POST
 def attendance_mark(request, pk, attendance_pk):
     """Marks one person present, late, excused or absent by hand."""
@@ -220,7 +277,7 @@ def attendance_mark(request, pk, attendance_pk):
     return redirect("offline_session_roster", pk=session.pk)
 
 
-@manager_required
+@organizer_required
 @require_POST
 def session_close(request, pk):
     """Closes the session and credits the hours of those who attended."""
@@ -250,7 +307,7 @@ def _code(request, session: OfflineSession) -> dict:
     }
 
 
-@manager_required
+@organizer_required
 @never_cache
 def checkin_screen(request, pk):
     """The screen at the venue: a QR code that changes every half minute, and the count."""
@@ -262,7 +319,7 @@ def checkin_screen(request, pk):
     )
 
 
-@manager_required
+@organizer_required
 @never_cache
 def checkin_code(request, pk):
     """The current code of the screen, as JSON for its script."""

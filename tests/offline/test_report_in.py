@@ -29,6 +29,15 @@ def member(db):
     return UserFactory(username="zaizhi", name="李建国", mobile="13900000001")
 
 
+def approved_practice(cadre, date, place, hours, *, status=Status.APPROVED):
+    """A volunteering practice log of `cadre` on `date`, approved for `hours` by default."""
+    return PracticeLog.objects.create(
+        cadre=cadre, date=date, place=place, activity=PracticeLog.Activity.VOLUNTEERING,
+        description="协助社区开展垃圾分类宣传", reflection="收获很多。" * 12,
+        hours=Decimal("3"), status=status, hours_approved=hours,
+    )  # fmt: skip
+
+
 def attend_and_close(session, cadre, secretary):
     """Checks `cadre` in at the start and closes the session."""
     services.attendance_check_in(
@@ -109,13 +118,15 @@ class TestReporting:
         assert client.get(reverse("offline_reporting_pdf", args=[report.pk])).status_code == 404
 
     def test_query_count_is_flat(self, client, people, tree):
-        """The reporting list costs the same with 2 or 12 members."""
+        """The reporting list costs the same with 2 or 12 members, each with approved field
+        practice."""
         client.force_login(people.east_secretary)
 
         def add(start, count):
             for index in range(start, start + count):
                 user = UserFactory(username=f"m{index}", mobile=f"1360000{index:04d}")
                 services.report_in_register(member=user, community=tree.sakura, work_unit="局")
+                approved_practice(user, timezone.localdate(), "樱花路小区", Decimal("2"))
 
         add(0, 2)
         small = page_queries(client, reverse("offline_reporting"))
@@ -152,17 +163,9 @@ class TestReporting:
         not."""
         report = services.report_in_register(member=member, community=tree.sakura, work_unit="局")
         today = timezone.localdate()
-        for place, days_ago, status, approved in [
-            ("樱花路小区", 0, Status.APPROVED, Decimal("2")),
-            ("报到前的活动", 5, Status.APPROVED, Decimal("3")),
-            ("待审核的活动", 0, Status.SUBMITTED, None),
-        ]:
-            PracticeLog.objects.create(
-                cadre=member, date=today - datetime.timedelta(days=days_ago), place=place,
-                activity=PracticeLog.Activity.VOLUNTEERING, description="协助社区开展垃圾分类宣传",
-                reflection="收获很多。" * 12, hours=Decimal("3"), status=status,
-                hours_approved=approved,
-            )  # fmt: skip
+        approved_practice(member, today, "樱花路小区", Decimal("2"))
+        approved_practice(member, today - datetime.timedelta(days=5), "报到前的活动", Decimal("3"))
+        approved_practice(member, today, "待审核的活动", None, status=Status.SUBMITTED)
         client.force_login(people.east_secretary)
         row = client.get(reverse("offline_reporting")).context["page"][0]
         assert (row.practice_count, row.practice_hours) == (1, Decimal("2"))
@@ -171,4 +174,5 @@ class TestReporting:
         path.write_bytes(response.content)
         text = read_pdf(path).compact
         assert "实践活动" in text and "樱花路小区" in text
+        assert "共参加实践活动1次，核定2学时" in text
         assert "报到前的活动" not in text and "待审核的活动" not in text
